@@ -1,0 +1,3 @@
+from taxaudit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The canonical data model: table definitions, money and period helpers."""

@@ -1,0 +1,1 @@
+"""Reports: Jinja2 HTML (self-contained), PDF via WeasyPrint, XLSX via openpyxl."""
