@@ -41,11 +41,11 @@ def ingest(
     for r in results:
         if r.already_present:
             console.print(f"{Path(r.path).name}: SHA-256 {r.sha256[:16]}… is already in the case; nothing loaded.")
-        if r.rows_quarantined:
+        if r.rows_quarantined and not r.already_present:
             reasons = ", ".join(f"{k} {v}" for k, v in r.quarantine_reasons.items())
             console.print(f"[yellow]{r.rows_quarantined} rows quarantined[/yellow] from {Path(r.path).name} "
                           f"({reasons}); see: taxaudit sql --case {case} \"SELECT * FROM quarantine\"")
-        if r.findings:
+        if r.findings and not r.already_present:
             console.print(f"[red]{r.findings} integrity finding(s)[/red] raised for {Path(r.path).name}; "
                           f"see: taxaudit sql --case {case} \"SELECT * FROM findings\"")
 

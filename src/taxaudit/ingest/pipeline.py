@@ -40,6 +40,7 @@ class ParseOutcome:
 
     format_version: str | None
     rows_read: int
+    rows_loaded: int | None = None  # when one source row fills several table rows (e.g. a CSV posting)
     header: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
@@ -157,7 +158,7 @@ def _ingest_one(case: Case, path: Path, options: IngestOptions, progress: Progre
     outcome = module.parse(evidence, loader, options, lambda done: progress(label, done, size))
     loader.flush()
     progress(label, size, size)
-    rows_loaded = loader.rows_loaded()
+    rows_loaded = loader.rows_loaded() if outcome.rows_loaded is None else outcome.rows_loaded
     if outcome.rows_read != rows_loaded + loader.quarantined:
         raise RuntimeError(  # a parser bug, never a user error: refuse to record an inconsistent load
             f"{fmt_name} parser read {outcome.rows_read} rows but loaded {rows_loaded} and quarantined "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,23 +26,27 @@ HARDENED: dict[str, Any] = {
 _ENCODING_HINTS = ("not proper UTF", "encoding", "Char 0x", "invalid character", "Document labelled UTF-16")
 
 
-class CountingReader:
+class CountingReader(io.RawIOBase):
     """A binary file wrapper that reports how many bytes were read, for progress bars."""
 
     def __init__(self, handle: IO[bytes], report: Callable[[int], None], every: int = 4 << 20) -> None:
+        super().__init__()
         self.handle = handle
         self.report = report
         self.every = every
         self.done = 0
         self._next = every
 
-    def read(self, size: int = -1) -> bytes:
-        block = self.handle.read(size)
-        self.done += len(block)
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.handle.readinto(buffer)  # type: ignore[attr-defined]
+        self.done += count or 0
         if self.done >= self._next:
             self.report(self.done)
             self._next = self.done + self.every
-        return block
+        return count
 
 
 def xml_error(error: etree.XMLSyntaxError, where: str) -> IngestError:
