@@ -26,7 +26,8 @@ def demo(
         return
     ingest = summary["ingest"]
     console.print(f"[bold]{summary['company']}[/bold] (org. no. {summary['org_number']}), seed {seed}")
-    console.print(f"SAF-T {ingest['format_version']} ingested: {ingest['entries']:,} entries, {ingest['lines']:,} lines, "
+    console.print(f"SAF-T {ingest['format_version']} ingested: {ingest['entries']:,} entries, "
+                  f"{ingest['lines']:,} lines, "
                   f"debit {ingest['total_debit']} = credit {ingest['total_credit']}; "
                   f"{ingest['rows_quarantined']} rows quarantined")
     for name, value in summary.items():

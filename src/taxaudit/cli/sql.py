@@ -20,7 +20,8 @@ def sql(
     """Run a read-only SQL query on the case store (writes and file access are refused)."""
     result = run_query(case, query)
     if as_json:
-        print_json({"columns": result.columns, "rows": [dict(zip(result.columns, r, strict=True)) for r in result.rows]})
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        print_json({"columns": result.columns, "rows": rows})
         return
     table = Table(*result.columns)
     for row in result.rows[:limit]:

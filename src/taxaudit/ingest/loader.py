@@ -46,7 +46,9 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("invoice_no", pa.string()), ("invoice_date", pa.date32()), ("net_amount", MONEY), ("vat_amount", MONEY),
         ("vat_rate", RATE), ("currency", pa.string()), ("period", pa.string()),
     ],
-    "quarantine": [("locator", pa.string()), ("reason_code", pa.string()), ("reason", pa.string()), ("raw", pa.string())],
+    "quarantine": [
+        ("locator", pa.string()), ("reason_code", pa.string()), ("reason", pa.string()), ("raw", pa.string()),
+    ],
 }
 
 # Tables whose rows count as source rows (quarantine rows count separately; the rest are derived).

@@ -79,7 +79,8 @@ def add_table_sheet(
         sheet.column_dimensions[get_column_letter(col)].width = width + 2
     if skipped:
         sheet.cell(row=1, column=len(columns) + 2,
-                   value=f"{skipped} further rows exceed Excel's {EXCEL_MAX_ROWS:,} row limit; see the Parquet/CSV output")
+                   value=f"{skipped} further rows exceed Excel's {EXCEL_MAX_ROWS:,} row limit; "
+                         "see the Parquet/CSV output")
     return sheet, written
 
 

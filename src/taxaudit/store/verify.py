@@ -108,7 +108,8 @@ def verify_case(directory: str | os.PathLike[str]) -> VerifyResult:
         if head is None and events:
             problems.append(Break(1, "the case database records no custody head"))
         elif head is not None and head[0] > last_seq:
-            problems.append(Break(last_seq + 1, f"events {last_seq + 1}..{head[0]} were removed from the end of the log"))
+            problems.append(Break(last_seq + 1,
+                                  f"events {last_seq + 1}..{head[0]} were removed from the end of the log"))
         elif head is not None and head[0] < last_seq:
             problems.append(Break(head[0] + 1, f"events {head[0] + 1}..{last_seq} were appended outside taxaudit"))
         elif head is not None and head[1] != last_hash:

@@ -213,7 +213,7 @@ def _transactions(ledger: Ledger) -> Iterator[Txn]:
 
     def new(journal: str, description: str, day: date, lines: list[Line], *, delay: int = 0) -> Txn:
         counters[journal] = counters.get(journal, 0) + 1
-        name, voucher = JOURNALS[journal]
+        voucher = JOURNALS[journal][1]
         return Txn(f"{journal}-{spec.year}-{counters[journal]:06d}", journal, voucher, description, day, day,
                    _entry_time(rng, day, delay), rng.choice(USERS), lines)
 
@@ -231,7 +231,10 @@ def _transactions(ledger: Ledger) -> Iterator[Txn]:
                 term[line.account_id] += line.debit - line.credit
         return txn
 
-    for day in _working_days(spec.year):
+    days = _working_days(spec.year)
+    month_ends = {a for a, b in zip(days, [*days[1:], None], strict=True) if b is None or b.month != a.month}
+    month_starts = {a for a, b in zip(days, [None, *days[:-1]], strict=True) if b is None or b.month != a.month}
+    for day in days:
         # Payments and receipts that fall due today (or on the last weekend) go first.
         while pending and pending[0][0] <= day:
             _, _, (journal, description, lines) = heapq.heappop(pending)
@@ -268,15 +271,10 @@ def _transactions(ledger: Ledger) -> Iterator[Txn]:
                     Line("2400", net + vat, 0, f"Payment {supplier.name}", supplier.party_id),
                     Line("1920", 0, net + vat, "Supplier payment"),
                 ]))
-        if day.day <= 3 and not any(t for t in counters if t == f"rent-{day.month}"):
-            counters[f"rent-{day.month}"] = 1
+        if day in month_starts:
             yield new("BANK", "Rent of premises", day, [
                 Line("6300", 4_500_000, 0, "Monthly rent"), Line("1920", 0, 4_500_000, "Rent paid")])
-        next_day = day + timedelta(days=1)
-        if next_day.month != day.month or (next_day.weekday() >= 5 and (next_day + timedelta(days=2)).month != day.month):
-            if counters.get(f"payroll-{day.month}"):
-                continue
-            counters[f"payroll-{day.month}"] = 1
+        if day in month_ends:
             for txn in _month_end(ledger, rng, day, new):
                 yield track(txn)
             if day.month % 2 == 0:
@@ -329,7 +327,7 @@ def _month_end(ledger: Ledger, rng: random.Random, day: date, new: Callable[...,
 def _poisson(rng: random.Random, mean: float) -> int:
     """Return a Poisson draw (Knuth's method; the means here are small)."""
     if mean > 30:
-        return max(0, int(round(rng.gauss(mean, math.sqrt(mean)))))
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     limit, k, p = math.exp(-mean), 0, 1.0
     while True:
         p *= rng.random()
