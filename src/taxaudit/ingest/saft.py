@@ -433,7 +433,7 @@ class SaftReader:
             gross = _optional_amount(totals, t.GrossTotal, "GrossTotal")
             vat: Decimal | None = None
             rates: set[Decimal] = set()
-            for info in totals.iter(t.TaxInformation):
+            for info in totals.iter(t.TaxInformationTotals, t.TaxInformation):
                 rate = _optional_rate(info.findtext(t.TaxPercentage), "TaxPercentage")
                 if rate is not None:
                     rates.add(rate)

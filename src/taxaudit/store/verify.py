@@ -64,7 +64,7 @@ def _chain_problems(log_path: Path) -> tuple[list[Break], list[dict[str, Any]]]:
             return problems, events
         seq = event["seq"]
         if seq != expected_seq:
-            what = "removed" if isinstance(seq, int) and seq > expected_seq else "inserted or reordered"
+            what = "removed or reordered" if isinstance(seq, int) and seq > expected_seq else "inserted or reordered"
             problems.append(Break(expected_seq, f"log line {number} has seq {seq}, expected {expected_seq}: "
                                                 f"an event was {what}"))
             return problems, events

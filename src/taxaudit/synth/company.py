@@ -238,7 +238,7 @@ def _transactions(ledger: Ledger) -> Iterator[Txn]:
         # Payments and receipts that fall due today (or on the last weekend) go first.
         while pending and pending[0][0] <= day:
             _, _, (journal, description, lines) = heapq.heappop(pending)
-            yield track(new(journal, description, day, lines))
+            yield new(journal, description, day, lines)  # settlements of earlier terms stay out of `term`
         for _ in range(_poisson(rng, spec.sales_per_day)):
             customer = rng.choice(ledger.customers)
             net = _amount(rng, 9_000)
