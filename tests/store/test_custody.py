@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_events_are_chained_and_hashed(ingested: Path) -> None:
     events = [json.loads(line) for line in lines_of(ingested)]
     assert [e["seq"] for e in events] == [1, 2, 3, 4]
     assert events[0]["prev_hash"] == "0" * 64
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         assert after["prev_hash"] == before["hash"]
     assert all(event_hash(e) == e["hash"] for e in events)
     assert [e["action"] for e in events] == ["case_created", "source_added", "rows_loaded", "report_written"]
@@ -104,7 +105,7 @@ def test_inserted_line_is_detected(ingested: Path) -> None:
     forged["action"] = "source_added"
     forged["subject"] = "forged.xml"
     forged["hash"] = event_hash(forged)
-    write_lines(ingested, lines[:2] + [json.dumps(forged) + "\n"] + lines[2:])
+    write_lines(ingested, [*lines[:2], json.dumps(forged) + "\n", *lines[2:]])
     result = verify_case(ingested)
     assert (result.ok, result.first_break.seq) == (False, 3)
 

@@ -49,7 +49,7 @@ def print_json(data: Any) -> None:
 @contextmanager
 def byte_progress(enabled: bool, description: str = "ingesting") -> Iterator[Any]:
     """Yield a callback ``(label, done_bytes, total_bytes)`` drawing a Rich progress bar on stderr."""
-    if not enabled:
+    if not enabled or not err_console.is_terminal:
         yield lambda label, done, total: None
         return
     columns = (

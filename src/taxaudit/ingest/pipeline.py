@@ -93,7 +93,7 @@ def format_modules() -> dict[str, FormatModule]:
     return {"saft": saft, "csv": csv_ledger}
 
 
-def detect_format(path: Path, options: IngestOptions) -> str:
+def detect_format(path: Path, options: IngestOptions, name: str | None = None) -> str:
     """Return the format name for a file: the one asked for, or the first module whose sniffer accepts it."""
     modules = format_modules()
     if options.format != "auto":
@@ -110,7 +110,7 @@ def detect_format(path: Path, options: IngestOptions) -> str:
             return name
     raise IngestError(
         "cannot tell what format this file is",
-        where=str(path),
+        where=name or str(path),
         hint="give --format explicitly; CSV ledgers need --mapping FILE (see README, 'CSV mappings')",
     )
 
@@ -143,7 +143,7 @@ def _ingest_one(case: Case, path: Path, options: IngestOptions, progress: Progre
     if created:
         work.on_rollback.append(lambda: (evidence.chmod(0o644), evidence.unlink()))
     source_id = sha256[:16]
-    fmt_name = detect_format(evidence, options)
+    fmt_name = detect_format(evidence, options, str(path))
     module = format_modules()[fmt_name]
     size = evidence.stat().st_size
     label = path.name

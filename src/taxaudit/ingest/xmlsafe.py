@@ -23,6 +23,7 @@ HARDENED: dict[str, Any] = {
     "remove_pis": True,
 }
 
+_TRUNCATION = re.compile(r"Premature end|EndTag|end of data|Extra content|Couldn't find end of Start Tag|expected '>'")
 _ENCODING_HINTS = ("not proper UTF", "encoding", "Char 0x", "invalid character", "Document labelled UTF-16")
 
 
@@ -61,7 +62,7 @@ def xml_error(error: etree.XMLSyntaxError, where: str) -> IngestError:
             hint="the XML declaration says one encoding (UTF-8 if none) but the bytes are another, often Latin-1 or "
                  "Windows-1252; ask for a correct export, or re-encode a copy and declare the encoding it really has",
         )
-    if re.search(r"Premature end|EndTag|end of data|Extra content", message) or "expected '>'" in message:
+    if _TRUNCATION.search(message):
         return IngestError(
             f"the XML is truncated or not well-formed: {message}",
             where=place,
