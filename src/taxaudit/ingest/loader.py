@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 MONEY = pa.decimal128(18, 2)
@@ -55,41 +56,86 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
 ROW_TABLES = ("accounts", "parties", "tax_codes", "journal_lines", "invoices")
 
 
+def money_array(values: tuple[Any, ...]) -> pa.Array:
+    """Return a DECIMAL(18,2) Arrow array from integer cents or Decimals (None stays null), exactly.
+
+    Integer cents are laid out directly as 128-bit two's-complement words, which is exact and much faster than
+    converting Python Decimal objects one by one.
+    """
+    count = len(values)
+    if all(v is None or isinstance(v, int) for v in values):
+        cents = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=count)
+        words = np.empty((count, 2), dtype=np.int64)
+        words[:, 0] = cents
+        words[:, 1] = cents >> 63
+        validity = None
+        if any(v is None for v in values):
+            validity = pa.array([v is not None for v in values], type=pa.bool_()).buffers()[1]
+        return pa.Array.from_buffers(MONEY, count, [validity, pa.py_buffer(words.tobytes())])
+    return pa.array([None if v is None else (Decimal(v) / 100 if isinstance(v, int) else v) for v in values],
+                    type=MONEY)
+
+
+def to_decimal(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
 @dataclass
 class Totals:
+    """Loaded counts and totals; amounts kept in integer cents so sums are exact and cheap."""
+
     entries: int = 0
     lines: int = 0
-    debit: Decimal = Decimal("0.00")
-    credit: Decimal = Decimal("0.00")
+    debit_cents: int = 0
+    credit_cents: int = 0
+
+    @property
+    def debit(self) -> Decimal:
+        return to_decimal(self.debit_cents)
+
+    @property
+    def credit(self) -> Decimal:
+        return to_decimal(self.credit_cents)
 
 
 @dataclass
 class Loader:
-    """Collect rows per table and flush them to DuckDB in Arrow batches inside the caller's transaction."""
+    """Collect rows per table and flush them to DuckDB in Arrow batches inside the caller's transaction.
+
+    Amount columns take integer cents (fast path) or Decimal. Batches are inserted by one background thread
+    while the parser goes on reading (DuckDB releases the GIL); at most one batch waits, so memory stays bounded.
+    The parser must not use the connection between the first ``add`` and :meth:`flush`.
+    Call :meth:`flush` at the end: it waits for every insert and re-raises any error.
+    """
 
     con: Any
     source_id: str
     source_name: str = ""
     batch_size: int = 50_000
-    on_flush: Callable[[], None] | None = None
     buffers: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     loaded: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
+    _pending: Future[None] | None = None
+    _executor: ThreadPoolExecutor | None = None
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         """Queue one row (values in the order of ``COLUMNS[table]``)."""
-        buffer = self.buffers.setdefault(table, [])
+        buffer = self.buffers.get(table)
+        if buffer is None:
+            buffer = self.buffers[table] = []
         buffer.append(row)
         if len(buffer) >= self.batch_size:
             self._flush_table(table)
 
     def add_line(self, row: tuple[Any, ...]) -> None:
-        """Queue a journal line and count it into the loaded totals."""
-        self.totals.lines += 1
-        self.totals.debit += row[4]
-        self.totals.credit += row[5]
+        """Queue a journal line (debit and credit as cents or Decimal) and count it into the totals."""
+        totals = self.totals
+        totals.lines += 1
+        debit, credit = row[4], row[5]
+        totals.debit_cents += debit if isinstance(debit, int) else int(debit * 100)
+        totals.credit_cents += credit if isinstance(credit, int) else int(credit * 100)
         self.add("journal_lines", row)
 
     def add_entry(self, row: tuple[Any, ...]) -> None:
@@ -106,17 +152,37 @@ class Loader:
         return sum(self.loaded.get(t, 0) + len(self.buffers.get(t, ())) for t in ROW_TABLES)
 
     def flush(self) -> None:
+        """Insert everything still buffered and wait for the background inserts to finish."""
         for table in list(self.buffers):
             self._flush_table(table)
+        self._wait()
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
     def _flush_table(self, table: str) -> None:
         rows = self.buffers.get(table)
         if not rows:
             return
+        self.buffers[table] = []
+        self.loaded[table] = self.loaded.get(table, 0) + len(rows)
+        self._wait()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taxaudit-load")
+        self._pending = self._executor.submit(self._insert, table, rows)
+
+    def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         columns = COLUMNS[table]
-        arrays = [pa.array(values, type=typ) for values, (_, typ) in zip(zip(*rows, strict=True), columns, strict=True)]
+        arrays = [money_array(values) if typ == MONEY else pa.array(values, type=typ)
+                  for values, (_, typ) in zip(zip(*rows, strict=True), columns, strict=True)]
         batch = pa.table(arrays, names=[name for name, _ in columns])
         names = ", ".join(name for name, _ in columns)
+        # The same connection (so the same transaction); the parser thread does not touch it until flush().
         self.con.register("taxaudit_batch", batch)
         try:
             self.con.execute(
@@ -124,7 +190,3 @@ class Loader:
             )
         finally:
             self.con.unregister("taxaudit_batch")
-        self.loaded[table] = self.loaded.get(table, 0) + len(rows)
-        self.buffers[table] = []
-        if self.on_flush:
-            self.on_flush()

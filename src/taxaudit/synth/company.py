@@ -158,14 +158,15 @@ def generate_ledger(spec: CompanySpec | None = None) -> Ledger:
         out = []
         used: set[str] = set()
         for i in range(count):
-            while True:
-                if role == "employee":
-                    name = f"{rng.choice(('Ola', 'Kari', 'Per', 'Ingrid', 'Lars', 'Sigrid', 'Nils'))} " \
-                           f"{rng.choice(('Hansen', 'Johansen', 'Olsen', 'Larsen', 'Berg', 'Dahl'))}"
-                else:
-                    name = f"{rng.choice(CUSTOMER_NAMES)} {rng.choice(SUFFIXES)}"
-                if name not in used or role == "employee":
-                    break
+            if role == "employee":
+                name = f"{rng.choice(('Ola', 'Kari', 'Per', 'Ingrid', 'Lars', 'Sigrid', 'Nils'))} " \
+                       f"{rng.choice(('Hansen', 'Johansen', 'Olsen', 'Larsen', 'Berg', 'Dahl'))}"
+            else:
+                base = f"{rng.choice(CUSTOMER_NAMES)} {rng.choice(SUFFIXES)}"
+                name, n = base, 1
+                while name in used:  # more parties than name combinations: number them like real registries do
+                    n += 1
+                    name = base.replace(" AS", f" {n} AS")
             used.add(name)
             city, postal = rng.choice(CITIES)
             out.append(Party(f"{prefix}{i + 1:04d}", role, name, org_number(rng), city, postal, account))
