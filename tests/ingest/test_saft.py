@@ -232,7 +232,7 @@ def test_duplicate_transaction_id_is_quarantined(case: Case, tmp_path: Path) -> 
     [result] = ingest_files(case, [write(tmp_path, document(SALE + PAYMENT + duplicate, entries="3"))])
     assert result.entries == 2 and result.rows_quarantined == 3
     reason = case.con.execute("SELECT DISTINCT reason FROM quarantine").fetchone()[0]
-    assert "TransactionID T1 appears twice" in reason and "Transaction[1]" in reason
+    assert "TransactionID T1 appears twice" in reason and "journal_entries.entry_id = 'T1'" in reason
 
 
 def test_transaction_without_lines_is_one_quarantined_row(case: Case, tmp_path: Path) -> None:

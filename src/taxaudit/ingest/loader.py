@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 MONEY = pa.decimal128(18, 2)
 RATE = pa.decimal128(9, 4)
@@ -100,23 +104,26 @@ class Totals:
 
 @dataclass
 class Loader:
-    """Collect rows per table and flush them to DuckDB in Arrow batches inside the caller's transaction.
+    """Collect a source's rows and load them into DuckDB inside the caller's transaction, in bounded memory.
 
-    Amount columns take integer cents (fast path) or Decimal. Batches are inserted by one background thread
-    while the parser goes on reading (DuckDB releases the GIL); at most one batch waits, so memory stays bounded.
-    The parser must not use the connection between the first ``add`` and :meth:`flush`.
-    Call :meth:`flush` at the end: it waits for every insert and re-raises any error.
+    Rows are batched, turned into Arrow and written to Parquet files in a staging folder by one background
+    thread while the parser goes on reading; :meth:`flush` then loads each table with one bulk
+    ``INSERT ... SELECT FROM read_parquet`` (measured: many small INSERTs in one transaction keep their data in
+    memory, one bulk insert streams it to the database file). Amount columns take integer cents (fast path) or
+    Decimal. The parser must not use the connection before :meth:`flush`, and must call it at the end.
     """
 
     con: Any
     source_id: str
+    staging: Path
     source_name: str = ""
-    batch_size: int = 50_000
+    batch_size: int = 20_000
     buffers: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     loaded: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
+    _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
     _pending: Future[None] | None = None
     _executor: ThreadPoolExecutor | None = None
 
@@ -152,13 +159,36 @@ class Loader:
         return sum(self.loaded.get(t, 0) + len(self.buffers.get(t, ())) for t in ROW_TABLES)
 
     def flush(self) -> None:
-        """Insert everything still buffered and wait for the background inserts to finish."""
-        for table in list(self.buffers):
-            self._flush_table(table)
-        self._wait()
+        """Stage what is still buffered, then bulk-load every staged table into the case database."""
+        try:
+            for table in list(self.buffers):
+                self._flush_table(table)
+            self._wait()
+            for writer in self._writers.values():
+                writer.close()
+            for table in self._writers:
+                names = ", ".join(name for name, _ in COLUMNS[table])
+                self.con.execute(
+                    f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM read_parquet(?)",
+                    [self.source_id, str(self._path(table))],
+                )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the background writer and remove the staging files (also after a failure)."""
         if self._executor is not None:
-            self._executor.shutdown()
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        for writer in self._writers.values():
+            with suppress(Exception):
+                writer.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        with suppress(OSError):
+            self.staging.parent.rmdir()  # the shared .staging folder, once no other load uses it
+
+    def _path(self, table: str) -> Path:
+        return self.staging / f"{table}.parquet"
 
     def _wait(self) -> None:
         if self._pending is not None:
@@ -173,20 +203,16 @@ class Loader:
         self.loaded[table] = self.loaded.get(table, 0) + len(rows)
         self._wait()
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taxaudit-load")
-        self._pending = self._executor.submit(self._insert, table, rows)
+            self.staging.mkdir(parents=True, exist_ok=True)
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taxaudit-stage")
+        self._pending = self._executor.submit(self._stage, table, rows)
 
-    def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         columns = COLUMNS[table]
         arrays = [money_array(values) if typ == MONEY else pa.array(values, type=typ)
                   for values, (_, typ) in zip(zip(*rows, strict=True), columns, strict=True)]
         batch = pa.table(arrays, names=[name for name, _ in columns])
-        names = ", ".join(name for name, _ in columns)
-        # The same connection (so the same transaction); the parser thread does not touch it until flush().
-        self.con.register("taxaudit_batch", batch)
-        try:
-            self.con.execute(
-                f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM taxaudit_batch", [self.source_id]
-            )
-        finally:
-            self.con.unregister("taxaudit_batch")
+        writer = self._writers.get(table)
+        if writer is None:
+            writer = self._writers[table] = pq.ParquetWriter(self._path(table), batch.schema, compression="lz4")
+        writer.write_table(batch)

@@ -32,6 +32,7 @@ class IngestOptions:
     mapping: str | None = None
     validate: bool = False
     schema: str | None = None
+    memory_limit: str = "192MB"
 
 
 @dataclass
@@ -153,9 +154,13 @@ def _ingest_one(case: Case, path: Path, options: IngestOptions, progress: Progre
          datetime.now(UTC).replace(tzinfo=None), current_actor(),
          json.dumps({"format": options.format, "mapping": options.mapping, "validate": options.validate})],
     )
-    loader = Loader(case.con, source_id, source_name=path.name)
+    loader = Loader(case.con, source_id, case.root / ".staging" / source_id, source_name=path.name)
     progress(label, 0, size)
-    outcome = module.parse(evidence, loader, options, lambda done: progress(label, done, size))
+    try:
+        outcome = module.parse(evidence, loader, options, lambda done: progress(label, done, size))
+    except BaseException:
+        loader.close()
+        raise
     loader.flush()
     progress(label, size, size)
     rows_loaded = loader.rows_loaded() if outcome.rows_loaded is None else outcome.rows_loaded
@@ -199,7 +204,12 @@ def ingest_files(case: Case, paths: Sequence[str | Path], options: IngestOptions
     options = options or IngestOptions()
     progress = progress or (lambda label, done, total: None)
     results: list[IngestResult] = []
-    with case.unit_of_work() as work:
-        for raw in paths:
-            results.append(_ingest_one(case, Path(raw), options, progress, work))
+    # Bulk loads then stay within a bounded buffer pool (DuckDB spills to its temp folder beyond it).
+    case.con.execute(f"SET memory_limit = '{options.memory_limit}'")
+    try:
+        with case.unit_of_work() as work:
+            for raw in paths:
+                results.append(_ingest_one(case, Path(raw), options, progress, work))
+    finally:
+        case.con.execute("RESET memory_limit")
     return results

@@ -152,7 +152,7 @@ class SaftReader:
         self.header: dict[str, Any] = {}
         self.declared: dict[str, Any] = {}
         self.transactions_read = 0
-        self.seen_ids: dict[str, str] = {}
+        self.seen_ids: set[str] = set()
         self.account_ids: set[str] = set()
         self.journal_index = 0
         self.journal: Any = None
@@ -344,11 +344,13 @@ class SaftReader:
             entry_id = (get(t.TransactionID) or "").strip()
             if not entry_id:
                 raise _Bad("missing_element", "TransactionID is missing")
-            first = self.seen_ids.get(entry_id)
-            if first is not None:
-                raise _Bad("duplicate_key", f"TransactionID {entry_id} appears twice (first at {first}); "
-                                            "SAF-T requires TransactionID to be unique in the file")
-            self.seen_ids[entry_id] = locator
+            # Only the IDs are kept (a set stays small for millions of entries); the first occurrence is the one
+            # loaded, so the message points at it by its key in journal_entries.
+            if entry_id in self.seen_ids:
+                raise _Bad("duplicate_key", f"TransactionID {entry_id} appears twice; SAF-T requires TransactionID "
+                                            f"to be unique in the file (the earlier one is journal_entries.entry_id "
+                                            f"= {entry_id!r})")
+            self.seen_ids.add(entry_id)
             document_date = _date(get(t.TransactionDate), "TransactionDate")
             posting_date = _date(get(t.GLPostingDate), "GLPostingDate")
             created_at = _timestamp(get(t.SystemEntryDate), "SystemEntryDate")
