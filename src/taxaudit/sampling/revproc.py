@@ -63,7 +63,8 @@ def tax_estimate(estimate: Estimate, taxpayer_benefits_from: Benefit, *, rule: d
     sign = -1.0 if taxpayer_benefits_from == "higher" else 1.0
     limit = estimate.lower if sign < 0 else estimate.upper
     precision = estimate.upper - estimate.point_estimate
-    sampled_point = sum(s.total for s in estimate.strata if not s.certainty) if estimate.strata else estimate.point_estimate
+    sampled = [s.total for s in estimate.strata if not s.certainty]
+    sampled_point = sum(sampled) if estimate.strata else estimate.point_estimate
     relative = abs(precision / sampled_point) if sampled_point else float("inf")
     if precision == 0:
         relative = 0.0

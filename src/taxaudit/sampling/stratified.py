@@ -108,7 +108,8 @@ def project_errors(
         if not 0 <= r.errors <= r.sample_size:
             raise SamplingError(f"stratum {r.name!r}: {r.errors} errors in a sample of {r.sample_size}",
                                 where=f"stratum {r.name}", hint="errors must be between 0 and the sample size")
-        indicator.append(StratumSample(r.name, r.population_size, [1.0] * r.errors + [0.0] * (r.sample_size - r.errors)))
+        flags = [1.0] * r.errors + [0.0] * (r.sample_size - r.errors)
+        indicator.append(StratumSample(r.name, r.population_size, flags))
         if r.error_amounts:
             if len(r.error_amounts) > r.sample_size:
                 raise SamplingError(f"stratum {r.name!r} has more error amounts than sampled items",

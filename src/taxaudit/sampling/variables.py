@@ -136,7 +136,8 @@ def _stratum(stratum: StratumSample, estimator: str) -> StratumEstimate:
         raise SamplingError(f"the {estimator} estimator needs a book value for every sampled item",
                             where=f"stratum {stratum.name}")
     if estimator != "mpu" and stratum.book_total is None:
-        raise SamplingError(f"the {estimator} estimator needs the stratum's book total", where=f"stratum {stratum.name}")
+        raise SamplingError(f"the {estimator} estimator needs the stratum's book total",
+                            where=f"stratum {stratum.name}")
     fpc = 1.0 - n / big_n
     if estimator == "mpu":
         total = big_n * _mean(stratum.audited)
@@ -200,7 +201,8 @@ def allocate(
         raise SamplingError(f"unknown allocation {allocation!r}", hint="use proportional or neyman")
     total_weight = math.fsum(weights)
     if total_weight <= 0:
-        weights, total_weight = [float(s.population_size) for s in strata], float(sum(s.population_size for s in strata))
+        weights = [float(s.population_size) for s in strata]
+        total_weight = math.fsum(weights)
     shares = [n * w / total_weight for w in weights]
     counts = [math.floor(x) for x in shares]
     order = sorted(range(len(strata)), key=lambda i: shares[i] - counts[i], reverse=True)
