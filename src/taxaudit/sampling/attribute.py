@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
+import numpy as np
 from scipy import stats
 
 from taxaudit.sampling._checks import check_confidence, check_count, check_rate
@@ -23,6 +24,7 @@ from taxaudit.sampling.errors import SamplingError
 Likelihood = Literal["binomial", "poisson", "hypergeometric"]
 LIKELIHOODS: tuple[str, ...] = ("binomial", "poisson", "hypergeometric")
 MAX_SAMPLE = 20_000
+BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,37 @@ def _check_likelihood(likelihood: str, population_size: int | None) -> None:
                             hint="give --population-size N, or use the binomial model for a large population")
 
 
+def _allowed_array(n: np.ndarray, expected: float) -> np.ndarray:
+    if expected >= 1:
+        return np.full(n.shape, math.ceil(expected), dtype=np.int64)
+    ratio = _exact(expected)
+    return -((-n * ratio.numerator) // ratio.denominator)
+
+
+def _first_passing(likelihood: str, n: np.ndarray, confidence: float, tolerable_rate: float, expected_rate: float,
+                   population_size: int | None) -> AttributePlan | None:
+    alpha = 1.0 - confidence
+    if likelihood == "poisson":
+        k = np.full(n.shape, float(expected_rate)) if expected_rate >= 1 else n * float(_exact(expected_rate))
+        passing = stats.gamma.ppf(confidence, k + 1.0) / n <= tolerable_rate
+    else:
+        k = _allowed_array(n, expected_rate)
+        if likelihood == "binomial":
+            tail = stats.binom.cdf(k, n, tolerable_rate)
+        else:
+            assert population_size is not None
+            errors_at_tolerable = math.ceil(population_size * _exact(tolerable_rate))
+            tail = stats.hypergeom.cdf(k, population_size, errors_at_tolerable, n)
+        passing = (k < n) & (tail <= alpha)
+    hits = np.flatnonzero(passing)
+    if hits.shape[0] == 0:
+        return None
+    size, allowed = int(n[hits[0]]), k[hits[0]]
+    allowed_value = float(allowed) if likelihood == "poisson" else int(allowed)
+    return AttributePlan("attribute", likelihood, size, allowed_value, confidence, tolerable_rate, expected_rate,
+                         population_size, _upper(likelihood, size, allowed_value, confidence, population_size))
+
+
 def plan_attribute(
     confidence: float,
     tolerable_rate: float,
@@ -172,29 +205,20 @@ def plan_attribute(
     if population_size is not None:
         check_count(population_size, "population_size", minimum=1)
     alpha = 1.0 - confidence
-    limit = population_size if (likelihood == "hypergeometric" and population_size) else MAX_SAMPLE
-    for n in range(1, min(limit, MAX_SAMPLE) + 1):
-        if likelihood == "poisson":
-            k: float = float(expected_rate) if expected_rate >= 1 else float(n * _exact(expected_rate))
-            upper = poisson_upper(n, k, confidence)
-            if upper <= tolerable_rate:
-                return AttributePlan("attribute", likelihood, n, k, confidence, tolerable_rate, expected_rate,
-                                     population_size, upper)
-            continue
-        k_int = allowed_deviations(n, expected_rate)
-        if k_int >= n:
-            continue
-        if likelihood == "binomial":
-            tail = float(stats.binom.cdf(k_int, n, tolerable_rate))
-        else:
-            assert population_size is not None
-            errors_at_tolerable = math.ceil(population_size * _exact(tolerable_rate))
-            tail = float(stats.hypergeom.cdf(k_int, population_size, errors_at_tolerable, n))
-        if tail <= alpha:
-            return AttributePlan("attribute", likelihood, n, k_int, confidence, tolerable_rate, expected_rate,
-                                 population_size, _upper(likelihood, n, k_int, confidence, population_size))
+    limit = min(population_size if (likelihood == "hypergeometric" and population_size) else MAX_SAMPLE, MAX_SAMPLE)
+    # With replacement (binomial, Poisson) any n below ln(alpha)/ln(1 - T) fails even with no deviations allowed,
+    # so the scan starts there; it runs in vectorised blocks because the allowed deviations jump with n and the
+    # condition is not monotone. Sampling without replacement (hypergeometric) can need fewer, so it starts at 1.
+    first = 1
+    if likelihood != "hypergeometric":
+        first = max(1, math.floor(math.log(alpha) / math.log1p(-tolerable_rate)) - 1)
+    for block in range(first, limit + 1, BLOCK):
+        n = np.arange(block, min(block + BLOCK, limit + 1), dtype=np.int64)
+        found = _first_passing(likelihood, n, confidence, tolerable_rate, expected_rate, population_size)
+        if found is not None:
+            return found
     raise SamplingError(
-        f"no sample size up to {min(limit, MAX_SAMPLE)} meets the tolerable rate",
+        f"no sample size up to {limit} meets the tolerable rate",
         where="plan", hint="raise the tolerable rate, lower the expected rate or the confidence, or test 100 percent")
 
 

@@ -138,6 +138,10 @@ def _stratum(stratum: StratumSample, estimator: str) -> StratumEstimate:
     if estimator != "mpu" and stratum.book_total is None:
         raise SamplingError(f"the {estimator} estimator needs the stratum's book total",
                             where=f"stratum {stratum.name}")
+    if n < 2 and n < big_n:
+        raise SamplingError(f"stratum {stratum.name!r} has one sampled item: its variance cannot be estimated",
+                            where=f"stratum {stratum.name}",
+                            hint="sample at least 2 items per stratum, or test the stratum in full")
     fpc = 1.0 - n / big_n
     if estimator == "mpu":
         total = big_n * _mean(stratum.audited)

@@ -1,0 +1,113 @@
+"""Classical variables estimation (Cochran, Sampling Techniques, 3rd ed., ch. 5-6) and allocation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from taxaudit.sampling.errors import SamplingError
+from taxaudit.sampling.variables import (
+    StratumDesign,
+    StratumSample,
+    allocate,
+    estimate_total,
+    plan_variables,
+)
+
+BOOK = [100.0, 50.0, 200.0, 80.0]
+AUDITED = [90.0, 50.0, 200.0, 70.0]
+
+
+def test_difference_estimator_by_hand() -> None:
+    # N = 100, book total 10,000; differences -10, 0, 0, -10: mean -5, s^2 = 100/3.
+    # Total = 10,000 + 100 x (-5) = 9,500; Var = 100^2 x (1 - 4/100) x (100/3) / 4 = 80,000.
+    stratum = StratumSample("a", 100, AUDITED, BOOK, 10_000.0)
+    result = estimate_total([stratum], 0.95, "difference", sides=1)
+    assert result.point_estimate == pytest.approx(9500.0)
+    assert result.standard_error == pytest.approx(math.sqrt(80_000))
+    assert result.lower == pytest.approx(9500 - stats.t.ppf(0.95, 3) * math.sqrt(80_000))
+
+
+def test_ratio_estimator_by_hand() -> None:
+    ratio = sum(AUDITED) / sum(BOOK)
+    residual_variance = sum((y - ratio * x) ** 2 for y, x in zip(AUDITED, BOOK, strict=True)) / 3
+    result = estimate_total([StratumSample("a", 100, AUDITED, BOOK, 10_000.0)], 0.95, "ratio")
+    assert result.point_estimate == pytest.approx(ratio * 10_000)
+    assert result.standard_error ** 2 == pytest.approx(100**2 * 0.96 * residual_variance / 4)
+
+
+def test_mean_per_unit_is_design_unbiased_with_unbiased_variance() -> None:
+    # Enumerate every simple random sample of 3 from 6 units: the MPU estimator averages to the true total and
+    # its variance estimator (with FPC) averages to the estimator's true variance (Cochran theorems 2.1, 2.4).
+    values = [12.0, 7.5, 30.0, 0.0, 18.25, 9.0]
+    samples = list(itertools.combinations(values, 3))
+    estimates = [estimate_total([StratumSample("a", 6, list(s))], 0.9, "mpu") for s in samples]
+    totals = [e.point_estimate for e in estimates]
+    mean_total = sum(totals) / len(totals)
+    assert mean_total == pytest.approx(sum(values))
+    true_variance = sum((t - mean_total) ** 2 for t in totals) / len(totals)
+    assert sum(e.standard_error ** 2 for e in estimates) / len(estimates) == pytest.approx(true_variance)
+
+
+def test_certainty_stratum_adds_no_variance_and_no_degrees_of_freedom() -> None:
+    full = StratumSample("top", 3, [500.0, 400.0, 300.0])
+    sampled = StratumSample("rest", 50, [10.0, 12.0, 8.0, 11.0])
+    result = estimate_total([full, sampled], 0.95, "mpu")
+    assert result.strata[0].variance == 0.0 and result.strata[0].certainty
+    assert result.degrees_of_freedom == 3
+    assert result.point_estimate == pytest.approx(1200 + 50 * 10.25)
+
+
+def test_single_stratum_size_is_cochran_with_fpc() -> None:
+    # n0 = (z S N / A)^2 with N = 2,000, S = 120, A = 20,000, z(95 % two-sided) = 1.96; n = n0 / (1 + n0 / N).
+    z = stats.norm.ppf(0.975)
+    n0 = (z * 120 * 2000 / 20_000) ** 2
+    plan = plan_variables([StratumDesign("all", 2000, 120.0)], 20_000, 0.95)
+    assert plan.unrounded_n == pytest.approx(n0 / (1 + n0 / 2000))
+    assert plan.n == math.ceil(n0 / (1 + n0 / 2000))
+
+
+def test_neyman_needs_no_more_than_proportional() -> None:
+    strata = [StratumDesign("large", 400, 900.0), StratumDesign("small", 3600, 40.0)]
+    neyman = plan_variables(strata, 200_000, 0.95, allocation="neyman")
+    proportional = plan_variables(strata, 200_000, 0.95, allocation="proportional")
+    assert neyman.n < proportional.n
+    assert neyman.n_by_stratum["large"] > proportional.n_by_stratum["large"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 500), sizes=st.lists(st.integers(1, 400), min_size=1, max_size=6),
+       how=st.sampled_from(["proportional", "neyman"]))
+def test_allocation_never_exceeds_a_stratum(n: int, sizes: list[int], how: str) -> None:
+    strata = [StratumDesign(f"s{i}", size, float(i + 1)) for i, size in enumerate(sizes)]
+    result = allocate(min(n, sum(sizes)), strata, how)  # type: ignore[arg-type]
+    assert all(0 <= result[s.name] <= s.population_size for s in strata)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.floats(0, 1000, allow_nan=False), min_size=2, max_size=20),
+       low=st.sampled_from([0.8, 0.9]), high=st.sampled_from([0.95, 0.99]))
+def test_interval_widens_with_confidence(values: list[float], low: float, high: float) -> None:
+    stratum = [StratumSample("a", 1000, values)]
+    narrow, wide = estimate_total(stratum, low, "mpu"), estimate_total(stratum, high, "mpu")
+    assert wide.upper >= narrow.upper and wide.lower <= narrow.lower
+
+
+def test_bad_variables_inputs() -> None:
+    with pytest.raises(SamplingError, match="no sampled items"):
+        estimate_total([StratumSample("a", 10, [])], 0.95)
+    with pytest.raises(SamplingError, match="only 2"):
+        estimate_total([StratumSample("a", 2, [1.0, 2.0, 3.0])], 0.95)
+    with pytest.raises(SamplingError, match="book value for every"):
+        estimate_total([StratumSample("a", 10, [1.0, 2.0], [1.0], 5.0)], 0.95, "difference")
+    with pytest.raises(SamplingError, match="unknown estimator"):
+        estimate_total([StratumSample("a", 10, [1.0, 2.0])], 0.95, "regression")  # type: ignore[arg-type]
+    with pytest.raises(SamplingError, match="one sampled item"):
+        estimate_total([StratumSample("a", 10, [1.0])], 0.95)
+    with pytest.raises(SamplingError, match="positive amount"):
+        plan_variables([StratumDesign("a", 10, 1.0)], 0, 0.95)
