@@ -47,8 +47,7 @@ A2 = {
 }
 
 
-# Rows of Tables: expected population deviation rate; columns: tolerable deviation rate.
-A1_A2_NOTE = "AICPA Audit Sampling Guide (2017), App. A, via jfa tests/testthat/test-validation-appendix-a.R"
+# Tables by column (tolerable deviation rate), one entry per row (expected deviation rate, EXPECTED).
 
 
 def _cells(table: dict[float, list[int]]) -> list[tuple[float, float, int]]:
