@@ -220,10 +220,3 @@ def cell_bound(
                          _money(projected) + top.quantize(CENT), _money(incremental), top.quantize(CENT), uml,
                          tolerable_misstatement, under.quantize(CENT), taints, cf)
 
-
-def sampling_interval(book_value: Decimal, n: int) -> Decimal:
-    """Return the MUS sampling interval BV / n in money (cents, rounded down so n hits fit the population)."""
-    if n <= 0:
-        raise SamplingError("sample size must be positive", where="n")
-    return (book_value / n).quantize(CENT, rounding="ROUND_FLOOR")
-
