@@ -42,9 +42,12 @@ class Population:
         return from_cents(int(self.cents.sum(dtype=np.int64)))
 
     def sha256(self) -> str:
-        """Return the SHA-256 over keys, amounts (int64 cents, little-endian) and strata, in order."""
+        """Return the SHA-256 over keys (int64 bytes or text), amounts (int64 cents) and strata, in order."""
         digest = hashlib.sha256()
-        digest.update("\x1f".join(map(str, self.keys)).encode("utf-8"))
+        if self.keys.dtype.kind in "iu":
+            digest.update(b"int64:" + self.keys.astype("<i8").tobytes())
+        else:
+            digest.update("\x1f".join(map(str, self.keys)).encode("utf-8"))
         digest.update(b"\x1e")
         digest.update(self.cents.astype("<i8").tobytes())
         if self.strata is not None:
@@ -53,11 +56,11 @@ class Population:
         return digest.hexdigest()
 
 
-def from_arrays(keys: np.ndarray | list[str], cents: np.ndarray | list[int],
+def from_arrays(keys: np.ndarray | list[str] | list[int], cents: np.ndarray | list[int],
                 strata: np.ndarray | list[str] | None = None, *, source: str = "arrays",
                 amount_column: str = "amount") -> Population:
     """Return a population from in-memory keys and integer-cent amounts (used by tests and benchmarks)."""
-    key_array = np.asarray(keys, dtype=object)
+    key_array = _key_array(np.asarray(keys))
     cent_array = np.asarray(cents, dtype=np.int64)
     if key_array.shape != cent_array.shape:
         raise SamplingError("keys and amounts differ in length", where=source)
@@ -97,7 +100,14 @@ def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str
             f"{bad[0]} missing and {bad[1]} non-numeric amounts in column {amount!r} "
             f"(e.g. {example[0] if example else None!r})",
             where=where, hint="fix or exclude those rows; every sampling unit needs an amount")
-    key_sql = " || '|' || ".join(f"CAST({_identifier(k, 'key column')} AS VARCHAR)" for k in keys) if keys else "NULL"
+    # One key column is fetched in its own type (integers stay int64: no 10-million-string conversion); several
+    # are joined as text "a|b|c".
+    if len(keys) == 1:
+        key_sql = _identifier(keys[0], "key column")
+    elif keys:
+        key_sql = " || '|' || ".join(f"CAST({_identifier(k, 'key column')} AS VARCHAR)" for k in keys)
+    else:
+        key_sql = "NULL"
     stratum_sql = f"CAST({_identifier(stratum, 'stratum column')} AS VARCHAR)" if stratum else "NULL"
     order = " ORDER BY " + ", ".join(_identifier(k, "key column") for k in keys) if (keys and order_by_keys) else ""
     result = con.execute(
@@ -106,13 +116,19 @@ def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str
     cents = np.asarray(result["c"], dtype=np.int64)
     if cents.shape[0] == 0:
         raise SamplingError("the population is empty", where=where, hint="check the file or table and any filter")
-    row_numbers = np.arange(1, cents.shape[0] + 1).astype(str).astype(object)
-    key_values = np.asarray(result["k"], dtype=object) if keys else row_numbers
+    key_values = _key_array(result["k"]) if keys else np.arange(1, cents.shape[0] + 1, dtype=np.int64)
     strata_values = np.asarray(result["s"], dtype=object) if stratum else None
     if strata_values is not None and any(v is None for v in strata_values):
         raise SamplingError(f"some rows have no value in the stratum column {stratum!r}", where=where,
                             hint="give every sampling unit a stratum")
     return Population(key_values, cents, strata_values, where, amount)
+
+
+def _key_array(values: np.ndarray) -> np.ndarray:
+    if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
+        raise SamplingError("some rows have no key", hint="give every sampling unit a key, or omit --key")
+    array = np.asarray(values)
+    return array if array.dtype.kind in "iu" else array.astype(object)
 
 
 def load_file(path: Path, amount: str, *, keys: tuple[str, ...] = (), stratum: str | None = None) -> Population:
