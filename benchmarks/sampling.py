@@ -33,7 +33,7 @@ RESULTS = Path(__file__).parent / "results" / "sampling.json"
 def naive_walk(amounts: pd.Series, n: int, start: int) -> list[int]:
     """Return the items hit by a fixed-interval MUS walk, one row at a time (no top-stratum split)."""
     book = int(amounts.sum())
-    targets = iter([start + (k * book) // n for k in range(n)])
+    targets = iter([(start + k * book) // n for k in range(n)])
     target = next(targets)
     hits: list[int] = []
     running = 0
@@ -70,7 +70,7 @@ def main() -> None:
 
     fixed, fixed_seconds = timed(select_mus, population, args.n, args.seed)
     cell, cell_seconds = timed(select_mus, population, args.n, args.seed, method="cell")
-    start = int(np.random.Generator(np.random.PCG64(args.seed)).integers(0, int(cents.sum()) // args.n))
+    start = int(np.random.Generator(np.random.PCG64(args.seed)).integers(0, int(cents.sum())))
     series = pd.Series(cents)
     naive, naive_seconds = timed(naive_walk, series, args.n, start)
     agree = naive == fixed.index.tolist()

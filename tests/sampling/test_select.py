@@ -48,6 +48,17 @@ def test_systematic_spacing_and_probabilities() -> None:
     assert selection.probability.tolist() == [0.04] * 40
 
 
+def test_systematic_gives_every_item_probability_n_over_n_for_fractional_intervals() -> None:
+    # N = 10, n = 4: the step is 2.5. With a whole-number start in [0, N // n) items 4 and 9 could never be drawn.
+    population = _population(10)
+    counts = np.zeros(10)
+    draws = 4000
+    for seed in range(draws):
+        counts[select_systematic(population, 4, seed).index] += 1
+    assert counts.min() > 0
+    assert np.allclose(counts / draws, 0.4, atol=0.04)
+
+
 def test_stratified_respects_the_allocation() -> None:
     population = _population(900, strata=True)
     selection = select_stratified(population, 11, n_by_stratum={"high": 30, "low": 20})
@@ -81,6 +92,24 @@ def test_mus_hits_follow_the_cumulative_monetary_units() -> None:
     for position, unit in zip(selection.index[1:], selection.monetary_unit[1:], strict=True):
         remaining = np.cumsum(cents[:3])
         assert int(np.searchsorted(remaining, unit, side="right")) == position
+
+
+@pytest.mark.parametrize("method", ["fixed", "cell"])
+def test_mus_inclusion_probability_is_amount_over_interval(method: str) -> None:
+    cents = [100, 200, 300, 150, 250]  # BV 1000, n = 2: J = 500, probabilities .2 .4 .6 .3 .5
+    population = from_arrays(["a", "b", "c", "d", "e"], cents)
+    counts = np.zeros(5)
+    draws = 3000
+    for seed in range(draws):
+        selection = select_mus(population, 2, seed, method=method)  # type: ignore[arg-type]
+        counts[selection.index] += 1
+        assert selection.probability.tolist() == [cents[i] / 500 for i in selection.index]
+    expected = np.array(cents) / 500
+    if method == "fixed":
+        assert np.allclose(counts / draws, expected, atol=0.03)
+    else:
+        # An item straddling two cells can be hit by both; it is listed once, so its frequency is a bit lower.
+        assert np.all(counts / draws <= expected + 0.03)
 
 
 def test_mus_skips_non_positive_amounts() -> None:

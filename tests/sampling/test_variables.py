@@ -54,6 +54,20 @@ def test_mean_per_unit_is_design_unbiased_with_unbiased_variance() -> None:
     assert sum(e.standard_error ** 2 for e in estimates) / len(estimates) == pytest.approx(true_variance)
 
 
+def test_stratified_error_amount_projection() -> None:
+    # Error amounts are a mean-per-unit estimate over the sample (zeros for items without error): stratum A
+    # (N = 100, n = 4, errors 10 and 30) projects 100 x 40 / 4 = 1,000; stratum B (N = 50, n = 2, none) 0.
+    from taxaudit.sampling.stratified import StratumResult, project_errors
+
+    result = project_errors([StratumResult("A", 100, 4, 2, [10.0, 30.0]), StratumResult("B", 50, 2, 0, [])], 0.95)
+    assert result.errors.point_estimate == pytest.approx(50.0)
+    assert result.amount is not None and result.amount.point_estimate == pytest.approx(1000.0)
+    values = [10.0, 30.0, 0.0, 0.0]
+    mean = sum(values) / 4
+    variance = 100**2 * (1 - 4 / 100) * sum((v - mean) ** 2 for v in values) / 3 / 4
+    assert result.amount.standard_error == pytest.approx(math.sqrt(variance))
+
+
 def test_certainty_stratum_adds_no_variance_and_no_degrees_of_freedom() -> None:
     full = StratumSample("top", 3, [500.0, 400.0, 300.0])
     sampled = StratumSample("rest", 50, [10.0, 12.0, 8.0, 11.0])

@@ -135,7 +135,7 @@ def stratified_from_rows(rows: Sequence[Row], confidence: float, *, sides: int =
             if with_amounts:
                 amounts.append(float(_money(r["amount"], f"{where} row {i}")
                                      - _money(r["audited_amount"], f"{where} row {i} audited_amount")))
-        results.append(StratumResult(name, size, len(members), errors, amounts if with_amounts else ()))
+        results.append(StratumResult(name, size, len(members), errors, amounts if with_amounts else None))
     projection = project_errors(results, confidence, sides=sides, distribution=distribution)  # type: ignore[arg-type]
     return projection.to_dict()
 

@@ -134,13 +134,17 @@ def select_random(population: Population, n: int, seed: int) -> Selection:
 
 
 def select_systematic(population: Population, n: int, seed: int) -> Selection:
-    """Return a systematic sample: a random start in [0, N/n) then every N/n-th item (exact fractional step)."""
+    """Return a systematic sample: a random start in [0, N/n) then every N/n-th item (exact fractional step).
+
+    The start is r/n with r uniform in [0, N), and item k is floor((r + kN) / n): every item then has inclusion
+    probability exactly n/N even when N/n is not a whole number.
+    """
     _check_n(n, population.size)
     size = population.size
-    start = int(_rng(seed).integers(0, size // n))
-    # floor(start + k N / n) in integers: distinct because the step N/n is at least 1.
-    index = start + (np.arange(n, dtype=np.int64) * size) // n
-    return _single_stratum(population, "systematic", seed, index, {"n": n, "random_start": start + 1})
+    start = int(_rng(seed).integers(0, size))
+    index = (start + np.arange(n, dtype=np.int64) * size) // n
+    return _single_stratum(population, "systematic", seed, index,
+                           {"n": n, "interval": size / n, "random_start": start / n})
 
 
 def _spread(cents: np.ndarray) -> float:
@@ -212,7 +216,8 @@ def select_mus(
 ) -> Selection:
     """Return a monetary-unit sample with interval J = BV / n (BV = total of positive amounts, in cents).
 
-    ``fixed``: random start in [0, J) then every J-th monetary unit; ``cell``: one random unit in each cell
+    ``fixed``: random start in [0, J) (r/n with r uniform in [0, BV)) then every J-th monetary unit, unit k being
+    floor((r + k BV) / n), so every monetary unit has probability exactly 1/J; ``cell``: one random unit in each cell
     [kJ, (k+1)J). Items with amount >= J are taken in full as the top stratum; the hits in the rest of the
     population then fall at the same interval. A cell sample may hit one item twice (``hits`` = 2); a fixed-
     interval sample cannot, since every remaining item is smaller than J.
@@ -235,12 +240,12 @@ def select_mus(
     top_index = np.flatnonzero(top_mask)
     rest_index = np.flatnonzero(positive & ~top_mask)
     rng = _rng(seed)
-    lows = np.array([(k * book) // n for k in range(n + 1)], dtype=object)
     if method == "fixed":
-        start = int(rng.integers(0, book // n))
-        units = np.array([start + int(low) for low in lows[:-1]], dtype=np.int64)
+        start = int(rng.integers(0, book))
+        units = np.array([(start + k * book) // n for k in range(n)], dtype=np.int64)
     else:
-        widths = np.array([int(lows[k + 1] - lows[k]) for k in range(n)], dtype=np.int64)
+        lows = [(k * book) // n for k in range(n + 1)]
+        widths = np.array([lows[k + 1] - lows[k] for k in range(n)], dtype=np.int64)
         units = np.array([int(low) for low in lows[:-1]], dtype=np.int64) + rng.integers(0, widths)
     hit_index = np.empty(0, dtype=np.int64)
     hit_units = np.empty(0, dtype=np.int64)

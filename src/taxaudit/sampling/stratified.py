@@ -43,7 +43,7 @@ class StratumResult:
     population_size: int
     sample_size: int
     errors: int
-    error_amounts: Sequence[float] = ()
+    error_amounts: Sequence[float] | None = None  # None: amounts not recorded; [] recorded, no errors
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def project_errors(
                                 where=f"stratum {r.name}", hint="errors must be between 0 and the sample size")
         flags = [1.0] * r.errors + [0.0] * (r.sample_size - r.errors)
         indicator.append(StratumSample(r.name, r.population_size, flags))
-        if r.error_amounts:
+        if r.error_amounts is not None:
             if len(r.error_amounts) > r.sample_size:
                 raise SamplingError(f"stratum {r.name!r} has more error amounts than sampled items",
                                     where=f"stratum {r.name}")
