@@ -214,7 +214,7 @@ def evaluate_command(
     method: Annotated[str, typer.Option("--method", help="attribute | mus | variables | stratified-attribute")],
     confidence: Confidence = 0.95,
     results: Annotated[Path | None, typer.Option("--results", help="Selection CSV with the results added.")] = None,
-    n: Annotated[int | None, typer.Option("--n", help="Attribute without a file: sample size.")] = None,
+    n: Annotated[int | None, typer.Option("--n", help="Attribute without a file / MUS binomial factors: n.")] = None,
     deviations: Annotated[int | None, typer.Option(help="Attribute without a file: deviations found.")] = None,
     likelihood: Annotated[str, typer.Option(help="Attribute: binomial | poisson | hypergeometric.")] = "binomial",
     population_size: Annotated[int | None, typer.Option(help="Attribute: population size.")] = None,
@@ -244,7 +244,7 @@ def evaluate_command(
                                                     population_size=population_size, alternative=alternative,
                                                     where=where)
         elif method == "mus":
-            result = evaluation.mus_from_rows(rows, confidence, bound=bound, factors=factors, where=where,
+            result = evaluation.mus_from_rows(rows, confidence, bound=bound, factors=factors, where=where, n=n,
                                               tolerable_misstatement=_money_option(tolerable_misstatement,
                                                                                    "--tolerable-misstatement"))
         elif method == "stratified-attribute":

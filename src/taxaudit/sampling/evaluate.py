@@ -85,20 +85,26 @@ def attribute_from_rows(rows: Sequence[Row], confidence: float, *, likelihood: s
 
 
 def mus_from_rows(rows: Sequence[Row], confidence: float, *, bound: str = "stringer", factors: str = "poisson",
-                  tolerable_misstatement: Decimal | None = None, where: str = "results") -> dict[str, Any]:
-    """Return the Stringer or cell evaluation of a monetary-unit sample's rows."""
+                  tolerable_misstatement: Decimal | None = None, n: int | None = None, where: str = "results"
+                  ) -> dict[str, Any]:
+    """Return the Stringer or cell evaluation of a monetary-unit sample's rows.
+
+    ``n`` (the planned sample size) is needed only for binomial factors; by default the rows' hits are counted.
+    """
     _need(rows, ["amount", "audited_amount", "sampling_interval"], where)
     interval = _money(rows[0]["sampling_interval"], f"{where} row 2 sampling_interval")
     items = []
+    total_hits = 0
     for i, r in enumerate(rows, start=2):
         book = _money(r["amount"], f"{where} row {i} amount")
         audited = _money(r["audited_amount"], f"{where} row {i} audited_amount")
         hits = _int(r.get("hits") or "1", f"{where} row {i} hits")
+        total_hits += hits
         if book != audited:
             items.append(Misstatement(book, audited, hits))
     if bound == "stringer":
         result = stringer_bound(items, interval, confidence, factors=factors,  # type: ignore[arg-type]
-                                n=len(rows), tolerable_misstatement=tolerable_misstatement)
+                                n=n or total_hits, tolerable_misstatement=tolerable_misstatement)
     elif bound == "cell":
         result = cell_bound(items, interval, confidence, tolerable_misstatement=tolerable_misstatement)
     else:
