@@ -37,6 +37,14 @@ def test_table_c1_sample_sizes(confidence: float, ratio: float, tolerable: float
     assert plan.sampling_interval == (book / n).quantize(D("0.01"))
 
 
+def test_sample_sizes_match_fsaudit_poisson() -> None:
+    # FSaudit tests/testthat/test-musPois.R: book value 1,000,000 (50 items of about 20,000), performance
+    # materiality 100,000: expected error 0 -> 30, 20,000 -> 47. (For 30,000 FSaudit gives 61 and AICPA's rule
+    # 60: FSaudit sizes for a Stringer evaluation of whole 100 % taints, we follow Table C-1's Poisson rule.)
+    assert plan_mus(D("1000000"), D("100000"), 0.95).n == 30
+    assert plan_mus(D("1000000"), D("100000"), 0.95, D("20000")).n == 47
+
+
 HARDER = [Misstatement(D(b), D(a)) for b, a in
           [("1500", "1000"), ("2400", "1200"), ("8200", "7500"), ("6000", "5400"), ("9000", "8000")]]
 
@@ -70,6 +78,20 @@ def test_stringer_textbook_jordan_thomas() -> None:
     assert result.projected_misstatement == D("13980.00")
     assert result.incremental_allowance == D("7790.00")
     assert result.upper_misstatement_limit == D("58670.00")
+
+
+def test_stringer_poisson_matches_fsaudit_and_idea() -> None:
+    # FSaudit (Hoogduin & Boersma) tests/testthat/test-MusEval.R, "MUS stringer evaluation poisson match":
+    # 145 sampling units from a population of 13,500,000; the only misstatements are 100 -> 0, 250 -> 200 and
+    # 400 -> 384 (taints 100 %, 20 %, 4 %). FSaudit reports basic precision 278,914, allowances 69,653.55,
+    # 10,277.31 and 1,705.14 and an upper bound of 475,998.28; it rounds each Poisson bound up to a whole unit,
+    # which accounts for the difference below one unit per factor.
+    items = [Misstatement(D("100"), D("0")), Misstatement(D("250"), D("200")), Misstatement(D("400"), D("384"))]
+    result = stringer_bound(items, D("13500000") / 145, 0.95)
+    assert result.basic_precision == pytest.approx(D("278914"), abs=D("1"))
+    assert result.projected_misstatement == D("115448.28")
+    assert result.incremental_allowance == pytest.approx(D("69653.55") + D("10277.31") + D("1705.14"), abs=D("1"))
+    assert result.upper_misstatement_limit == pytest.approx(D("475998.28"), abs=D("2"))
 
 
 def test_stringer_binomial_zero_errors_matches_jfa() -> None:
