@@ -125,3 +125,41 @@ def test_bad_variables_inputs() -> None:
         estimate_total([StratumSample("a", 10, [1.0])], 0.95)
     with pytest.raises(SamplingError, match="positive amount"):
         plan_variables([StratumDesign("a", 10, 1.0)], 0, 0.95)
+
+
+def _sample_with_moments(n: int, sums: dict[str, float]) -> tuple[list[float], list[float]]:
+    """Return n (book, audited) pairs whose sums, sums of squares and cross-products equal ``sums`` exactly.
+
+    The estimators depend on the sample only through these sufficient statistics, so a published example that
+    prints them can be replayed without its raw data: whiten random points, then give them the target moments.
+    """
+    import numpy as np
+
+    mean = np.array([sums["x"], sums["y"]]) / n
+    cov = np.array([[sums["xx"] - sums["x"] ** 2 / n, sums["xy"] - sums["x"] * sums["y"] / n],
+                    [sums["xy"] - sums["x"] * sums["y"] / n, sums["yy"] - sums["y"] ** 2 / n]]) / (n - 1)
+    z = np.random.default_rng(0).standard_normal((n, 2))
+    z -= z.mean(axis=0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False)).T)
+    points = z @ np.linalg.cholesky(cov).T + mean
+    return points[:, 0].tolist(), points[:, 1].tolist()
+
+
+def test_inventory_example_from_data_analytics_for_auditors() -> None:
+    # FSaudit tests/testthat/test-dafa-cvs.R (Hoogduin, "Data Analytics for Auditors", paragraphs 4.1-4.4):
+    # inventory of N = 3,500 items, book value 7,360,816; a sample of 400 with sum(bv) 863,201.37,
+    # sum(av) 864,212.48, sum(bv^2) 3,586,086,982, sum(av^2) 3,649,977,984, sum(bv*av) 3,550,437,464.
+    # Published 95 % two-sided results (t, 399 df, FPC): MPU 7,561,859 +/- 684,415; difference 7,369,663
+    # +/- 188,467.44; ratio 7,369,438 +/- 188,530.
+    book, audited = _sample_with_moments(400, {"x": 863201.37, "y": 864212.48, "xx": 3586086982,
+                                               "yy": 3649977984, "xy": 3550437464})
+    stratum = StratumSample("inventory", 3500, audited, book, 7_360_816.0)
+    mpu = estimate_total([stratum], 0.95, "mpu")
+    assert mpu.point_estimate == pytest.approx(7_561_859, rel=1e-6)
+    assert mpu.precision == pytest.approx(684_415, rel=1e-6)
+    difference = estimate_total([stratum], 0.95, "difference")
+    assert difference.point_estimate == pytest.approx(7_369_663, rel=1e-6)
+    assert difference.precision == pytest.approx(188_467.44, rel=1e-5)
+    ratio = estimate_total([stratum], 0.95, "ratio")
+    assert ratio.point_estimate == pytest.approx(7_369_438, rel=1e-6)
+    assert ratio.precision == pytest.approx(188_530, rel=1e-6)
