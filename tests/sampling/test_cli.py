@@ -100,6 +100,14 @@ def test_stratified_attribute_file_round_trip(tmp_path: Path, capsys: pytest.Cap
     assert (round(result["point_estimate"]), round(result["lower"]), round(result["upper"])) == (506, 366, 647)
 
 
+def test_seed_000_projection_from_stratum_summaries(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _run(capsys, "sample", "evaluate", "--method", "stratified-attribute", "--confidence", "0.90",
+                  "--strata", "partial:1041:37:18,other:2382:46:0")
+    assert (round(result["point_estimate"]), round(result["lower"]), round(result["upper"])) == (506, 366, 647)
+    assert main(["sample", "evaluate", "--method", "stratified-attribute", "--strata", "partial:1041:x", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["where"] == "--strata"
+
+
 def test_variables_with_rev_proc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     population = tmp_path / "expenses.csv"
     population.write_text("id,amount\n" + "\n".join(f"X{i},{50 + (i * 7919) % 400}.00" for i in range(2000)) + "\n",

@@ -22,6 +22,7 @@ from taxaudit.sampling.population import Population, load_case_table, load_file
 from taxaudit.sampling.select import Selection, select_mus, select_random, select_stratified, select_systematic
 from taxaudit.sampling.select import write_csv as write_selection_csv
 from taxaudit.sampling.select import write_xlsx as write_selection_xlsx
+from taxaudit.sampling.stratified import StratumResult, project_errors
 from taxaudit.sampling.workpaper import Workpaper, write_workpaper
 from taxaudit.store import open_case
 from taxaudit.store.case import sha256_file
@@ -227,11 +228,16 @@ def evaluate_command(
     distribution: Annotated[str | None, typer.Option(help="t | normal (variables default t, else normal).")] = None,
     taxpayer_benefits_from: Annotated[str | None, typer.Option(
         help="Variables: 'higher' (a deduction claimed) or 'lower' — applies Rev. Proc. 2011-42.")] = None,
+    strata: Annotated[str | None, typer.Option(
+        help="Stratified-attribute without a file: 'name:population:sample:errors,…'.")] = None,
     out: OutOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate an audited sample: limits, projections and the Rev. Proc. 2011-42 amount."""
-    if method == "attribute" and results is None:
+    if method == "stratified-attribute" and results is None:
+        result = project_errors(_stratum_results(_need(strata, "--strata", method)), confidence, sides=sides or 2,
+                                distribution=distribution or "normal").to_dict()  # type: ignore[arg-type]
+    elif method == "attribute" and results is None:
         from taxaudit.sampling.attribute import evaluate_attribute
 
         result = evaluate_attribute(_need(n, "--n", method), _need(deviations, "--deviations", method), confidence,
@@ -263,6 +269,17 @@ def evaluate_command(
         return
     _show(f"Evaluation ({method})", result, ["point_estimate", "lower", "upper", "confidence", "n", "deviations",
                                              "upper_misstatement_limit", "errors_found", "book_value"])
+
+
+def _stratum_results(text: str) -> list[StratumResult]:
+    results = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        pieces = part.split(":")
+        if len(pieces) != 4 or not all(x.isdigit() for x in pieces[1:]):
+            raise SamplingError(f"{part!r} is not name:population:sample:errors", where="--strata",
+                                hint="e.g. --strata 'partial:1041:37:18,other:2382:46:0'")
+        results.append(StratumResult(pieces[0], int(pieces[1]), int(pieces[2]), int(pieces[3])))
+    return results
 
 
 def _read_json(path: Path | None, what: str) -> dict[str, Any] | None:
