@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from taxaudit.sampling.errors import SamplingError
 from taxaudit.sampling.population import from_arrays, load_case_table, load_file
 from taxaudit.sampling.select import (
+    probability_sum,
     select_mus,
     select_random,
     select_stratified,
@@ -66,6 +67,8 @@ def test_stratified_respects_the_allocation() -> None:
     rows = list(selection.rows())
     assert {r["stratum_population"] for r in rows if r["stratum"] == "high"} == {300}
     assert all(population.strata[i] == s for i, s in zip(selection.index, selection.stratum, strict=True))
+    # Horvitz-Thompson: the weights of a stratified random sample add up to the population size.
+    assert probability_sum(selection) == pytest.approx(900)
 
 
 def test_stratified_with_neyman_allocation() -> None:
