@@ -91,3 +91,14 @@ def test_plan_dispatch_and_strata_parsing() -> None:
         parse_strata("a:ten:1")
     with pytest.raises(SamplingError, match="unknown sampling method"):
         plan("judgmental", confidence=0.95)
+
+
+def test_mus_rows_use_the_selection_top_stratum_flag() -> None:
+    # Interval BV/n = 100.004 is written as 100.00; an item of exactly 100.00 was below the interval when drawn
+    # (not top stratum), so its misstatement must be projected, not taken at face value.
+    row = {"amount": "100.00", "audited_amount": "50.00", "sampling_interval": "100.00", "top_stratum": "False"}
+    result = mus_from_rows([row], 0.95, factors="aicpa")
+    assert result["top_stratum_misstatement"] == Decimal("0.00")
+    assert result["projected_misstatement"] == Decimal("50.00")
+    flagged = mus_from_rows([{**row, "top_stratum": "True"}], 0.95, factors="aicpa")
+    assert flagged["top_stratum_misstatement"] == Decimal("50.00")

@@ -100,8 +100,10 @@ def mus_from_rows(rows: Sequence[Row], confidence: float, *, bound: str = "strin
         audited = _money(r["audited_amount"], f"{where} row {i} audited_amount")
         hits = _int(r.get("hits") or "1", f"{where} row {i} hits")
         total_hits += hits
+        # The selection's own top-stratum flag decides, not a comparison with the interval rounded to cents.
+        top = _flag(r["top_stratum"], f"{where} row {i} top_stratum") if r.get("top_stratum") else None
         if book != audited:
-            items.append(Misstatement(book, audited, hits))
+            items.append(Misstatement(book, audited, hits, top))
     if bound == "stringer":
         result = stringer_bound(items, interval, confidence, factors=factors,  # type: ignore[arg-type]
                                 n=n or total_hits, tolerable_misstatement=tolerable_misstatement)

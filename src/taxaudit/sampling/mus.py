@@ -47,6 +47,7 @@ class Misstatement:
     book_value: Decimal
     audited_value: Decimal
     hits: int = 1
+    top_stratum: bool | None = None  # as selected; None: decide by book value >= interval
 
     @property
     def amount(self) -> Decimal:
@@ -145,7 +146,8 @@ def _split(misstatements: Sequence[Misstatement], interval: Decimal) -> tuple[li
         if item.book_value <= 0:
             raise SamplingError(f"book value {item.book_value} cannot be in a monetary-unit sample",
                                 where="book_value", hint="evaluate zero and negative items separately")
-        if item.book_value >= interval:
+        in_top = item.book_value >= interval if item.top_stratum is None else item.top_stratum
+        if in_top:
             # Items at or above the interval were taken in full: their misstatement is known, not projected.
             top += item.amount
         elif item.amount < 0:
