@@ -166,14 +166,18 @@ def test_upper_limit_monotone_in_confidence_and_errors(n: int, data: st.DataObje
 
 @settings(max_examples=40, deadline=None)
 @given(confidence=st.sampled_from([0.80, 0.90, 0.95, 0.99]), tolerable=st.sampled_from([0.02, 0.05, 0.1, 0.2]),
-       likelihood=st.sampled_from(("binomial", "poisson")))
-def test_zero_errors_gives_the_planning_bound(confidence: float, tolerable: float, likelihood: str) -> None:
+       likelihood=st.sampled_from(LIKELIHOODS), population=st.integers(300, 5000))
+def test_zero_errors_gives_the_planning_bound(confidence: float, tolerable: float, likelihood: str,
+                                              population: int) -> None:
     # Evaluating the planned sample with the deviations it was planned to tolerate (0) gives the planning bound,
-    # which does not exceed the tolerable rate; one item fewer would exceed it.
-    plan = plan_attribute(confidence, tolerable, 0.0, likelihood)  # type: ignore[arg-type]
-    result = evaluate_attribute(plan.n, 0, confidence, likelihood)  # type: ignore[arg-type]
+    # which is below the tolerable rate (within it for Poisson); one item fewer would not be.
+    size = population if likelihood == "hypergeometric" else None
+    plan = plan_attribute(confidence, tolerable, 0.0, likelihood, size)  # type: ignore[arg-type]
+    result = evaluate_attribute(plan.n, 0, confidence, likelihood, size)  # type: ignore[arg-type]
     assert result.upper == pytest.approx(plan.expected_upper_limit)
-    assert result.upper <= tolerable < evaluate_attribute(plan.n - 1, 0, confidence, likelihood).upper  # type: ignore[arg-type]
+    assert result.upper <= tolerable
+    fewer = evaluate_attribute(plan.n - 1, 0, confidence, likelihood, size).upper  # type: ignore[arg-type]
+    assert fewer >= tolerable - (1 / population if size else 0.0)
 
 
 @pytest.mark.parametrize(("kwargs", "where"), [
