@@ -246,7 +246,7 @@ def select_mus(
     else:
         lows = [(k * book) // n for k in range(n + 1)]
         widths = np.array([lows[k + 1] - lows[k] for k in range(n)], dtype=np.int64)
-        units = np.array([int(low) for low in lows[:-1]], dtype=np.int64) + rng.integers(0, widths)
+        units = np.array(lows[:-1], dtype=np.int64) + rng.integers(0, widths)
     hit_index = np.empty(0, dtype=np.int64)
     hit_units = np.empty(0, dtype=np.int64)
     hit_counts = np.empty(0, dtype=np.int64)
@@ -261,7 +261,8 @@ def select_mus(
         hit_counts = counts[order].astype(np.int64)
     top_count, hit_count = top_index.shape[0], hit_index.shape[0]
     index = np.concatenate([top_index, hit_index]).astype(np.int64)
-    probability = np.concatenate([np.ones(top_count), np.minimum(1.0, cents[hit_index] * n / book)])
+    # In floating point: cents x n can exceed int64 for very large balances.
+    probability = np.concatenate([np.ones(top_count), np.minimum(1.0, cents[hit_index].astype(np.float64) * n / book)])
     stratum = np.array(["top"] * top_count + ["sampled"] * hit_count, dtype=object)
     interval = from_cents(book) / n
     top_book = from_cents(int(cents[top_index].sum(dtype=np.int64)))
