@@ -42,6 +42,17 @@ def test_same_seed_same_selection_and_documented_prng() -> None:
     assert first.metadata()["prng"] == "numpy.random.Generator(PCG64(seed))"
 
 
+def test_mus_fixed_interval_follows_the_documented_algorithm() -> None:
+    # Documented in docs/sampling.md: r = Generator(PCG64(seed)).integers(0, BV); unit k = (r + k BV) // n;
+    # the item hit is the one whose cumulative cents first exceed the unit.
+    population = _population(500)
+    book = int(population.cents.sum())
+    start = int(np.random.Generator(np.random.PCG64(31)).integers(0, book))
+    units = [(start + k * book) // 25 for k in range(25)]
+    expected = np.searchsorted(np.cumsum(population.cents), units, side="right")
+    assert select_mus(population, 25, 31).index.tolist() == expected.tolist()
+
+
 def test_systematic_spacing_and_probabilities() -> None:
     selection = select_systematic(_population(1000), 40, 3)
     steps = np.diff(selection.index)
