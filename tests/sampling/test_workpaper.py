@@ -40,3 +40,14 @@ def test_files_are_written(tmp_path: Path) -> None:
     assert "A&lt;script&gt;" in html and "<script>" not in html
     assert "Conclusion" in html and "seed" in html
     assert load_workbook(xlsx_path).sheetnames == ["Conclusion", "Plan", "Draw", "Evaluation", "Selection"]
+
+
+def test_variables_conclusion_names_the_rev_proc_amount() -> None:
+    evaluation = {"method": "variables", "confidence": 0.95, "point_estimate": 9500.0, "book_value": "10000.00",
+                  "misstatement_point_estimate": 500.0, "misstatement_lower": 0.0, "misstatement_upper": 1165.5,
+                  "rev_proc_2011_42": {"relative_precision": 0.07, "amount": 9500.0, "basis": "point estimate"}}
+    text = conclusion(None, evaluation)
+    assert text.startswith("Estimated audited total 9,500.00 against a book value of 10,000.00")
+    assert text.endswith("Under Rev. Proc. 2011-42 (relative precision 7.00%) the amount to use is 9,500.00 "
+                         "(point estimate).")
+    assert conclusion(None, None) == "The sample has not been evaluated yet."
