@@ -222,6 +222,11 @@ def test_case_table_population_ordered_by_key(tmp_path: Path) -> None:
     population = load_case_table(case.con, "journal_lines", "debit")
     assert population.keys.tolist() == ["s|E1|1", "s|E1|2", "s|E2|1"]
     assert population.cents.tolist() == [0, 1010, 2500]
+    # A stage's own table may leave amounts empty: those rows are not sampling units and are counted.
+    case.con.execute("CREATE TABLE payments (payment_id INTEGER, paid DECIMAL(18,2))")
+    case.con.execute("INSERT INTO payments VALUES (2, 10.00), (1, NULL), (3, 7.50)")
+    payments = load_case_table(case.con, "payments", "paid", keys=("payment_id",))
+    assert payments.keys.tolist() == [2, 3] and payments.excluded_missing == 1
     with pytest.raises(SamplingError, match="no table"):
         load_case_table(case.con, "ledger", "debit")
     with pytest.raises(SamplingError, match="plain column"):

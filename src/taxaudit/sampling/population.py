@@ -32,6 +32,7 @@ class Population:
     strata: np.ndarray | None
     source: str
     amount_column: str
+    excluded_missing: int = 0
 
     @property
     def size(self) -> int:
@@ -80,7 +81,7 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
 
 
 def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str, keys: tuple[str, ...],
-          stratum: str | None, order_by_keys: bool) -> Population:
+          stratum: str | None, order_by_keys: bool, skip_missing: bool = False) -> Population:
     available = _columns(con, relation)
     for name in (amount, *keys, *([stratum] if stratum else [])):
         if name not in available:
@@ -92,7 +93,8 @@ def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str
         f"count(*) FILTER (WHERE {amount_sql} IS NOT NULL AND TRY_CAST({amount_sql} AS DECIMAL(18,2)) IS NULL) "
         f"FROM {relation}").fetchone()
     assert bad is not None
-    if bad[0] or bad[1]:
+    missing = int(bad[0])
+    if (missing and not skip_missing) or bad[1]:
         example = con.execute(
             f"SELECT {amount_sql} FROM {relation} WHERE {amount_sql} IS NULL "
             f"OR TRY_CAST({amount_sql} AS DECIMAL(18,2)) IS NULL LIMIT 1").fetchone()
@@ -110,9 +112,10 @@ def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str
         key_sql = "NULL"
     stratum_sql = f"CAST({_identifier(stratum, 'stratum column')} AS VARCHAR)" if stratum else "NULL"
     order = " ORDER BY " + ", ".join(_identifier(k, "key column") for k in keys) if (keys and order_by_keys) else ""
+    filter_sql = f" WHERE {amount_sql} IS NOT NULL" if skip_missing else ""
     result = con.execute(
         f"SELECT {key_sql} AS k, CAST(round(TRY_CAST({amount_sql} AS DECIMAL(18,2)) * 100) AS BIGINT) AS c, "
-        f"{stratum_sql} AS s FROM {relation}{order}").fetchnumpy()
+        f"{stratum_sql} AS s FROM {relation}{filter_sql}{order}").fetchnumpy()
     cents = np.asarray(result["c"], dtype=np.int64)
     if cents.shape[0] == 0:
         raise SamplingError("the population is empty", where=where, hint="check the file or table and any filter")
@@ -121,7 +124,7 @@ def _load(con: duckdb.DuckDBPyConnection, relation: str, where: str, amount: str
     if strata_values is not None and any(v is None for v in strata_values):
         raise SamplingError(f"some rows have no value in the stratum column {stratum!r}", where=where,
                             hint="give every sampling unit a stratum")
-    return Population(key_values, cents, strata_values, where, amount)
+    return Population(key_values, cents, strata_values, where, amount, missing if skip_missing else 0)
 
 
 def _key_array(values: np.ndarray) -> np.ndarray:
@@ -161,7 +164,11 @@ def _quote(path: Path) -> str:
 
 def load_case_table(con: duckdb.DuckDBPyConnection, table: str, amount: str, *, keys: tuple[str, ...] | None = None,
                     stratum: str | None = None) -> Population:
-    """Return a case table as a population, ordered by its key columns (default keys for canonical tables)."""
+    """Return a case table as a population, ordered by its key columns (default keys for canonical tables).
+
+    Rows with no amount (e.g. the credit lines of a debit population) are not sampling units: they are left out
+    and counted in ``excluded_missing``, which the selection's metadata reports.
+    """
     table_sql = _identifier(table, "table")
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
     if not exists or not exists[0]:
@@ -169,6 +176,7 @@ def load_case_table(con: duckdb.DuckDBPyConnection, table: str, amount: str, *, 
                             hint="see: taxaudit sql --case DIR 'SHOW TABLES'")
     chosen = keys if keys is not None else DEFAULT_KEYS.get(table, ())
     try:
-        return _load(con, table_sql, f"table {table}", amount, tuple(chosen), stratum, order_by_keys=True)
+        return _load(con, table_sql, f"table {table}", amount, tuple(chosen), stratum, order_by_keys=True,
+                     skip_missing=True)
     except duckdb.Error as exc:
         raise SamplingError(f"cannot read table {table!r}: {exc}", where=table) from exc

@@ -93,6 +93,7 @@ class Selection:
             "amount_column": self.population.amount_column,
             "population_sha256": self.population.sha256(),
             "population_size": self.population.size,
+            "excluded_missing_amount": self.population.excluded_missing,
             "population_book_value": self.population.book_value,
             "sample_size": self.size,
             "n_by_stratum": self.stratum_sample_size(),
