@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,9 @@ def test_variables_with_rev_proc(tmp_path: Path, capsys: pytest.CaptureFixture[s
                   "difference", "--taxpayer-benefits-from", "higher")
     rule = result["rev_proc_2011_42"]
     assert rule["relative_precision"] > 0 and "Rev. Proc. 2011-42" in rule["citation"]
-    assert result["lower"] <= rule["amount"] <= result["point_estimate"]
+    lower, amount, point = (Decimal(result["lower"]), Decimal(rule["amount"]), Decimal(result["point_estimate"]))
+    assert lower <= amount <= point
+    assert point == point.quantize(Decimal("0.01"))  # money leaves as exact cents
 
 
 def test_attribute_summary_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

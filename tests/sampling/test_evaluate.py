@@ -45,8 +45,8 @@ def test_variables_rows_by_stratum() -> None:
     rows = [{"stratum": "a", "stratum_population": "100", "stratum_book_value": "10000.00", "amount": b,
              "audited_amount": a} for b, a in [("100", "90"), ("50", "50"), ("200", "200"), ("80", "70")]]
     result = variables_from_rows(rows, 0.95, estimator="difference")
-    assert result["point_estimate"] == pytest.approx(9500.0)
-    assert result["misstatement_point_estimate"] == pytest.approx(500.0)
+    assert result["point_estimate"] == Decimal("9500.00")
+    assert result["misstatement_point_estimate"] == Decimal("500.00")
     assert result["sides"] == 1 and result["distribution"] == "t"
 
 
@@ -102,3 +102,12 @@ def test_mus_rows_use_the_selection_top_stratum_flag() -> None:
     assert result["projected_misstatement"] == Decimal("50.00")
     flagged = mus_from_rows([{**row, "top_stratum": "True"}], 0.95, factors="aicpa")
     assert flagged["top_stratum_misstatement"] == Decimal("50.00")
+
+
+def test_stratified_rows_project_error_amounts_as_money() -> None:
+    rows = [{"stratum": "a", "stratum_population": "100", "deviation": d, "amount": b, "audited_amount": a}
+            for d, b, a in [("1", "50.00", "40.00"), ("0", "20.00", "20.00"), ("1", "30.00", "0.00"),
+                            ("0", "10.00", "10.00")]]
+    result = stratified_from_rows(rows, 0.90)
+    assert result["point_estimate"] == pytest.approx(50.0)  # 2 of 4 errors, N = 100
+    assert result["amount"]["point_estimate"] == Decimal("1000.00")  # 100 x (10 + 30) / 4

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taxaudit.model.money import AmountError, parse_amount
+from taxaudit.model.money import CENT, AmountError, parse_amount
 from taxaudit.sampling.attribute import evaluate_attribute
 from taxaudit.sampling.errors import SamplingError
 from taxaudit.sampling.mus import Misstatement, cell_bound, stringer_bound
@@ -145,7 +145,10 @@ def stratified_from_rows(rows: Sequence[Row], confidence: float, *, sides: int =
                                      - _money(r["audited_amount"], f"{where} row {i} audited_amount")))
         results.append(StratumResult(name, size, len(members), errors, amounts if with_amounts else None))
     projection = project_errors(results, confidence, sides=sides, distribution=distribution)  # type: ignore[arg-type]
-    return projection.to_dict()
+    data = projection.to_dict()
+    if data["amount"] is not None:
+        _as_money(data["amount"], MONEY_FIELDS)
+    return data
 
 
 def variables_from_rows(rows: Sequence[Row], confidence: float, *, estimator: str = "difference", sides: int = 1,
@@ -173,6 +176,23 @@ def variables_from_rows(rows: Sequence[Row], confidence: float, *, estimator: st
                 misstatement_point_estimate=float(book_total) - audited_estimate.point_estimate,
                 misstatement_lower=float(book_total) - audited_estimate.upper,
                 misstatement_upper=float(book_total) - audited_estimate.lower)
+    _as_money(data, MONEY_FIELDS)
+    for stratum in data["strata"]:
+        _as_money(stratum, ("total",))
     if taxpayer_benefits_from:
-        data["rev_proc_2011_42"] = tax_estimate(audited_estimate, taxpayer_benefits_from).to_dict()  # type: ignore[arg-type]
+        rule = tax_estimate(audited_estimate, taxpayer_benefits_from).to_dict()  # type: ignore[arg-type]
+        data["rev_proc_2011_42"] = _as_money(rule, ("amount", "point_estimate", "least_advantageous_limit",
+                                                    "precision"))
+    return data
+
+
+MONEY_FIELDS = ("point_estimate", "lower", "upper", "precision", "standard_error", "misstatement_point_estimate",
+                "misstatement_lower", "misstatement_upper")
+
+
+def _as_money(data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Round the named float amounts to exact cents (money leaves the library as Decimal)."""
+    for key in keys:
+        if isinstance(data.get(key), float):
+            data[key] = Decimal(repr(data[key])).quantize(CENT)
     return data
