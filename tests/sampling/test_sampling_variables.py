@@ -68,6 +68,14 @@ def test_stratified_error_amount_projection() -> None:
     assert result.amount.standard_error == pytest.approx(math.sqrt(variance))
 
 
+def test_zero_errors_projection_carries_a_note() -> None:
+    from taxaudit.sampling.stratified import StratumResult, project_errors
+
+    result = project_errors([StratumResult("A", 100, 10, 0)], 0.90).to_dict()
+    assert (result["lower"], result["upper"]) == (0.0, 0.0)
+    assert "exact upper limit" in result["note"]
+
+
 def test_certainty_stratum_adds_no_variance_and_no_degrees_of_freedom() -> None:
     full = StratumSample("top", 3, [500.0, 400.0, 300.0])
     sampled = StratumSample("rest", 50, [10.0, 12.0, 8.0, 11.0])

@@ -60,6 +60,10 @@ class StratifiedProjection:
         data = asdict(self)
         data.update(method="stratified-attribute", point_estimate=self.errors.point_estimate,
                     lower=self.errors.lower, upper=self.errors.upper, confidence=self.errors.confidence)
+        if self.errors_found == 0:
+            # With no errors the sample variance is zero and a normal or t interval collapses to 0-0.
+            data["note"] = ("no errors were found, so the variance-based interval is 0 to 0; state an exact upper "
+                            "limit instead (sample evaluate --method attribute)")
         return data
 
 
