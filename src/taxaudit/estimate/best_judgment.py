@@ -21,6 +21,7 @@ from taxaudit.estimate.errors import EstimateError
 from taxaudit.model.money import CENT
 
 BASES = ("calendar_days", "working_days", "turnover_ratio")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 RATIO = Decimal("0.0001")
 CITATION = ("CST, Madhya Pradesh v. H.M. Esufall, [1973] INSC 84, 1973 AIR 2266, 1973 SCR (3) 1005 "
             "(best judgment: not arbitrary, reasonable nexus to the material; accounts first rightly rejected); "
@@ -107,7 +108,8 @@ def working_days(start: date, end: date, country: str | None) -> DayCount:
         first, last = calendar_of.start_year, calendar_of.end_year
         if start.year < first or end.year > last:
             notes.append(f"the {country} holiday calendar covers {first}-{last}; holidays outside are not excluded")
-        notes.append(f"working days: {country} public holidays and weekend days {sorted(weekend)} (Mon=0) excluded")
+        names = ", ".join(DAY_NAMES[number] for number in sorted(weekend))
+        notes.append(f"working days: {country} public holidays and weekend days ({names}) excluded")
     else:
         calendar_of, weekend = {}, {5, 6}
         notes.append("no case country: only Saturdays and Sundays excluded, no public holidays")
