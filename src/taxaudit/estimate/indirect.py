@@ -254,6 +254,18 @@ def margin_from_markup(markup: Decimal) -> Decimal:
     return markup / (1 + markup)
 
 
+def observed_markup(receipts: Decimal, cost_of_sales: Decimal) -> Decimal:
+    """Return the markup on cost that receipts show over cost of sales: (receipts - cost) / cost.
+
+    This is how a comparable's (or the taxpayer's own, adjusted) markup is measured before it is applied
+    (IRM 4.10.4.6.4; e.g. Kudo v. Commissioner, T.C. Memo. (1998), n. 18).
+    """
+    cost = Decimal(cost_of_sales)
+    if cost <= 0:
+        raise EstimateError("cost of sales must be positive to measure a markup", hint="check the cost figure")
+    return (Decimal(receipts) - cost) / cost
+
+
 def markup(items: Sequence[Item], markups: Sequence[Decimal], *, sources: Sequence[str] = ()) -> Computation:
     """Return unreported receipts by the percentage markup method (IRM 4.10.4.6.4).
 
