@@ -149,7 +149,7 @@ def load_estimate(case: Case, estimate_id: str) -> dict[str, Any]:
     if row is None:
         known = []
         if _has_table(case, "estimates"):
-            known = [r[0] for r in case.con.execute("SELECT estimate_id FROM estimates ORDER BY created_at")]
+            known = [r[0] for r in case.con.execute("SELECT estimate_id FROM estimates ORDER BY created_at").fetchall()]
         raise EstimateError(f"no estimate {estimate_id!r} in this case", where=str(case.root),
                             hint=("known estimates: " + ", ".join(known)) if known
                             else "make one first, e.g. taxaudit estimate extrapolate --case DIR ...")
