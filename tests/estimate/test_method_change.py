@@ -85,8 +85,18 @@ def test_de_minimis_refused_at_or_above_50000_and_under_1992_rules() -> None:
 
 def test_year_outside_every_regime_is_a_clear_error() -> None:
     with pytest.raises(RulePackError) as error:
-        spread_adjustment(D("1000"), 2003)
+        spread_adjustment(D("1000"), 1985)
     assert "1992-03-23..1997-05-14" in error.value.hint
+
+
+def test_intermediate_regimes_fill_the_gap() -> None:
+    """Rev. Proc. 97-27 (uniform four-year period) and its 2002-19 modification (negative one year, $25,000)."""
+    assert spread_adjustment(D("120000"), 1999).period_years == 4
+    assert spread_adjustment(D("-120000"), 2005).period_years == 1
+    assert spread_adjustment(D("24999.99"), 2005, elect_de_minimis=True).period_years == 1
+    with pytest.raises(EstimateError):
+        spread_adjustment(D("25000"), 2005, elect_de_minimis=True)
+    assert filing_timeliness(2005, date(2005, 12, 30)).status == "timely"
 
 
 def test_uneven_cents_go_to_the_last_year() -> None:

@@ -2,8 +2,9 @@
 
 The arithmetic is here; every legal parameter (adjustment periods, the de minimis threshold, filing windows and
 relief periods, automatic-change lists, the section 448(c) threshold) comes from the ``method_change`` rule pack,
-so the 1992 regime of the Form 3115 instructions and today's Rev. Proc. 2015-13 regime are both applied by
-choosing the rules in force for the year of change.
+so the 1992 regime of the Form 3115 instructions (Rev. Proc. 92-20), Rev. Proc. 97-27 (as modified by Rev. Proc.
+2002-19) and today's Rev. Proc. 2015-13 regime are each applied by choosing the rules in force for the year of
+change (selected by its last day).
 """
 
 from __future__ import annotations
@@ -168,9 +169,10 @@ def spread_adjustment(
 ) -> Spread:
     """Return the section 481(a) adjustment spread ratably over its adjustment period (IRC § 481(c)).
 
-    The period comes from the rule pack for the year of change: Rev. Proc. 92-20 (six years) or Rev. Proc.
-    2015-13 § 7.03 (positive four years, negative one year, two years when under examination; a positive
-    adjustment below the de minimis threshold may be taken in one year by election). Cents that do not divide
+    The period comes from the rule pack for the year of change: Rev. Proc. 92-20 (six years), Rev. Proc. 97-27
+    (four years; negative one year and a $25,000 de minimis from Rev. Proc. 2002-19) or Rev. Proc. 2015-13
+    § 7.03 (positive four years, negative one year, two years when under examination; a positive adjustment
+    below the de minimis threshold may be taken in one year by election). Cents that do not divide
     evenly are taken in the last year, so the parts always add up to the adjustment exactly.
     """
     pack = pack or load_pack(PACK_NAME)
