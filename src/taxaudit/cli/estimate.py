@@ -86,6 +86,7 @@ def _record(case_dir: Path | None, method: str, result: dict[str, Any], total: D
 
 def _print_lines(title: str, lines: list[dict[str, Any]], extra: list[str]) -> None:
     table = Table("line", "amount", "items", title=title)
+    table.columns[1].justify = "right"
     for line in lines:
         items = line.get("items", [])
         shown = ", ".join(items) if len(items) <= 4 else f"{len(items)} items"
@@ -166,6 +167,7 @@ def extrapolate_command(
         print_json({"estimate_id": estimate_id, "sha256": sha, **data})
         return
     table = Table("scenario", "amount", "note", title=f"Extrapolation {estimate_id} ({basis})")
+    table.columns[1].justify = "right"
     for scenario in result.scenarios:
         table.add_row(scenario.name, str(scenario.amount), scenario.note)
     console.print(table)

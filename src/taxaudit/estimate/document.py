@@ -98,11 +98,7 @@ def _inputs(method: str, result: dict[str, Any]) -> list[tuple[str, str]]:
     if method == "section_481a":
         return [("Year of change", str(result["spread"][0]["year"])), ("Regime", result["regime"]),
                 ("Adjustment period", f"{result['period_years']} year(s): {result['reason']}")]
-    counts: dict[str, int] = {}
-    for line in result["lines"]:
-        for item in line["items"]:
-            counts[item] = counts.get(item, 0) + 1
-    return [("Evidence items used", str(len(counts)))]
+    return [("Evidence items", f"{len(result.get('inputs', []))} (listed in the table below)")]
 
 
 def _scenarios(method: str, result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -186,6 +182,7 @@ def document_context(case: Case, estimate_id: str, nexus: str, examiner: str | N
         "method_title": METHOD_TITLES.get(method, method),
         "method_text": METHOD_TEXT.get(method, ""),
         "inputs": _inputs(method, result),
+        "items": result.get("inputs", []),
         "legal_basis": [text for text in legal if text],
         "rejections": rejections,
         "steps": _steps(method, result),

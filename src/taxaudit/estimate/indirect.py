@@ -80,6 +80,7 @@ class Computation:
     citation: str
     notes: list[str] = field(default_factory=list)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
 
     def line(self, label: str) -> Line:
         """Return the line called ``label``."""
@@ -119,6 +120,11 @@ def _check(items: Sequence[Item], method: str) -> list[Item]:
     return list(items)
 
 
+def _inputs(items: Sequence[Item]) -> list[dict[str, Any]]:
+    """Return the items as plain records, stored with the result so every line's ids resolve to their evidence."""
+    return [asdict(item) for item in items]
+
+
 def _of(items: Sequence[Item], category: str) -> list[Item]:
     return [item for item in items if item.category == category]
 
@@ -156,7 +162,8 @@ def bank_deposits(items: Sequence[Item]) -> Computation:
         Line("Unreported receipts", understatement, [item.item_id for item in items], "result"),
     ]
     notes = [] if understatement >= 0 else ["deposits fall short of reported receipts: no understatement shown"]
-    return Computation("bank_deposits", lines, understatement, CITATIONS["bank_deposits"], notes)
+    return Computation("bank_deposits", lines, understatement, CITATIONS["bank_deposits"], notes,
+                       inputs=_inputs(items))
 
 
 def net_worth(items: Sequence[Item]) -> Computation:
@@ -197,7 +204,7 @@ def net_worth(items: Sequence[Item]) -> Computation:
         Line("Less: income reported", -reported, reported_ids),
         Line("Unreported income", understatement, [item.item_id for item in items], "result"),
     ]
-    return Computation("net_worth", lines, understatement, CITATIONS["net_worth"])
+    return Computation("net_worth", lines, understatement, CITATIONS["net_worth"], inputs=_inputs(items))
 
 
 def source_application(items: Sequence[Item]) -> Computation:
@@ -235,7 +242,8 @@ def source_application(items: Sequence[Item]) -> Computation:
         Line("Less: income reported", -reported, reported_ids),
         Line("Unreported income", understatement, [item.item_id for item in items], "result"),
     ])
-    return Computation("source_application", lines, understatement, CITATIONS["source_application"])
+    return Computation("source_application", lines, understatement, CITATIONS["source_application"],
+                       inputs=_inputs(items))
 
 
 def markup_from_margin(margin: Decimal) -> Decimal:
@@ -299,7 +307,10 @@ def markup(items: Sequence[Item], markups: Sequence[Decimal], *, sources: Sequen
                   "understatement": cost + (cost * value).quantize(CENT) - reported} for value in (min(rates),
                                                                                                    max(rates))]
     notes = [f"gross-profit margin equivalent to the markup: {margin_from_markup(rate).quantize(RATIO)}"]
-    return Computation("markup", lines, understatement, CITATIONS["markup"], notes, scenarios)
+    inputs = _inputs(items) + [{"item_id": rate_id, "category": "markup", "description": "markup on cost",
+                                "amount": None, "opening": None, "closing": None, "ratio": value}
+                               for rate_id, value in zip(rate_ids, rates, strict=False)]
+    return Computation("markup", lines, understatement, CITATIONS["markup"], notes, scenarios, inputs)
 
 
 def load_items_csv(path: Path, *, decimal_separator: str = ".", thousands_separator: str = "") -> list[Item]:
