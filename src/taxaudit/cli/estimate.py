@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -221,42 +221,36 @@ def bank_deposits_command(
     _run_indirect(case, indirect.bank_deposits(_items(items, extra)), as_json)
 
 
-@estimate_app.command("net-worth")
-def net_worth_command(
-    case: OptionalCase = None,
-    items: ItemsOption = None,
-    asset_account: Annotated[list[str] | None, typer.Option(help="Asset account id in the case (repeatable).")] = None,
-    liability_account: Annotated[list[str] | None, typer.Option(help="Liability account id (repeatable).")] = None,
-    reported: ReportedOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Net worth method (IRM 4.10.4.6.9): increase in net worth + nondeductible - nontaxable - reported."""
+AssetOption = Annotated[list[str] | None, typer.Option(help="Asset account id in the case (repeatable).")]
+LiabilityOption = Annotated[list[str] | None, typer.Option(help="Liability account id in the case (repeatable).")]
+
+
+def _balance_method(method: Callable[[list[indirect.Item]], indirect.Computation], case: Path | None,
+                    items: Path | None, assets: list[str] | None, liabilities: list[str] | None,
+                    reported: str | None, as_json: bool) -> None:
     extra = _reported(reported, "reported_income")
-    if asset_account or liability_account:
+    if assets or liabilities:
         if case is None:
             raise EstimateError("balances from the case need --case", hint="or give a CSV of items with --items")
         with open_case(case, read_only=True) as opened:
-            extra += indirect.balance_items_from_store(opened.con, asset_account or [], liability_account or [])
-    _run_indirect(case, indirect.net_worth(_items(items, extra)), as_json)
+            extra += indirect.balance_items_from_store(opened.con, assets or [], liabilities or [])
+    _run_indirect(case, method(_items(items, extra)), as_json)
+
+
+@estimate_app.command("net-worth")
+def net_worth_command(case: OptionalCase = None, items: ItemsOption = None, asset_account: AssetOption = None,
+                      liability_account: LiabilityOption = None, reported: ReportedOption = None,
+                      as_json: JsonOption = False) -> None:
+    """Net worth method (IRM 4.10.4.6.9): increase in net worth + nondeductible - nontaxable - reported."""
+    _balance_method(indirect.net_worth, case, items, asset_account, liability_account, reported, as_json)
 
 
 @estimate_app.command("source-application")
-def source_application_command(
-    case: OptionalCase = None,
-    items: ItemsOption = None,
-    asset_account: Annotated[list[str] | None, typer.Option(help="Asset account id in the case (repeatable).")] = None,
-    liability_account: Annotated[list[str] | None, typer.Option(help="Liability account id (repeatable).")] = None,
-    reported: ReportedOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Source and application of funds method (IRM 4.10.4.6.7)."""
-    extra = _reported(reported, "reported_income")
-    if asset_account or liability_account:
-        if case is None:
-            raise EstimateError("balances from the case need --case", hint="or give a CSV of items with --items")
-        with open_case(case, read_only=True) as opened:
-            extra += indirect.balance_items_from_store(opened.con, asset_account or [], liability_account or [])
-    _run_indirect(case, indirect.source_application(_items(items, extra)), as_json)
+def source_application_command(case: OptionalCase = None, items: ItemsOption = None,
+                               asset_account: AssetOption = None, liability_account: LiabilityOption = None,
+                               reported: ReportedOption = None, as_json: JsonOption = False) -> None:
+    """Source and application of funds method (IRM 4.10.4.6.7): applications - non-income sources - reported."""
+    _balance_method(indirect.source_application, case, items, asset_account, liability_account, reported, as_json)
 
 
 @estimate_app.command("markup")
