@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,33 @@ def test_indirect_cli_with_items_and_case(books_case, tmp_path: Path, capsys: py
 def test_cli_bad_input_exits_nonzero_with_json_error(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, error = run_json(capsys, *args)
     assert code != 0 and error["hint"]
+
+
+def test_turnover_ratio_from_the_books_and_a_sunday_weekend(books_case, capsys: pytest.CaptureFixture[str]) -> None:
+    """Revenue account 3000 records 12,000 in February and 3,000 in May 2024 (fixture): the window's share."""
+    from datetime import date
+
+    from taxaudit.estimate.turnover import recorded_turnover
+
+    root = str(books_case.root)
+    assert recorded_turnover(books_case.con, ["3000"], date(2024, 2, 1), date(2024, 2, 29)) == Decimal("12000.00")
+    with pytest.raises(EstimateError, match="no postings"):
+        recorded_turnover(books_case.con, ["3000"], date(2023, 1, 1), date(2023, 1, 31))
+    books_case.close()
+    run_json(capsys, "estimate", "reject-books", "--case", root, "--reason", "cash sales not booked",
+             "--authority", "skatteforvaltningsloven § 12-2 (skjønnsfastsetting)")
+    code, result = run_json(capsys, "estimate", "extrapolate", "--case", root, "--observed", "3000",
+                            "--window-start", "2024-02-01", "--window-end", "2024-02-29", "--period-start",
+                            "2024-01-01", "--period-end", "2024-12-31", "--basis", "turnover_ratio",
+                            "--revenue-account", "3000", "--weekend", "6")
+    assert code == 0
+    assert result["central"] == "3750.00"  # 3,000 x 15,000 / 12,000
+    assert result["window_units"] == 12000 and result["period_units"] == 15000
+    assert result["rate_per_unit"] == "0.2500"
+    working = next(s for s in result["scenarios"] if s["name"] == "working_days")
+    assert "Sunday" in " ".join(result["notes"]) and "Saturday" not in " ".join(result["notes"])
+    assert Decimal(working["amount"]) > 0
+    code, error = run_json(capsys, "estimate", "extrapolate", "--case", root, "--observed", "1", "--window-start",
+                           "2024-02-01", "--window-end", "2024-02-02", "--period-start", "2024-01-01", "--period-end",
+                           "2024-12-31", "--weekend", "7")
+    assert code != 0 and "Monday" in error["what"]

@@ -26,6 +26,7 @@ from taxaudit.estimate.method_change import (
     spread_adjustment,
 )
 from taxaudit.estimate.records import reject_books, require_books_rejected, save_estimate
+from taxaudit.estimate.turnover import recorded_turnover
 from taxaudit.model.money import AmountError, parse_amount
 from taxaudit.store import open_case
 
@@ -129,6 +130,11 @@ def extrapolate_command(
     basis: Annotated[str, typer.Option(help=f"One of {', '.join(BASES)}.")] = "calendar_days",
     window_turnover: Annotated[str | None, typer.Option(help="Recorded turnover in the window.")] = None,
     period_turnover: Annotated[str | None, typer.Option(help="Recorded turnover in the period.")] = None,
+    revenue_account: Annotated[list[str] | None, typer.Option(help="Revenue account whose recorded turnover in "
+                                                                   "window and period gives the turnover ratio "
+                                                                   "(repeatable).")] = None,
+    weekend: Annotated[list[int] | None, typer.Option(help="Weekly rest day, Monday=0 .. Sunday=6 (repeatable); "
+                                                           "overrides the country's weekend.")] = None,
     seasonality: Annotated[str | None, typer.Option(help="Seasonality allowance, e.g. 0.20 for +/-20 %.")] = None,
     daily: Annotated[Path | None, typer.Option(help="File with one suppressed amount per window day (sample).",
                                                dir_okay=False)] = None,
@@ -151,13 +157,20 @@ def extrapolate_command(
             raise EstimateError("daily observations file not found", where=str(daily), hint="check the path")
         lines = [line.strip() for line in daily.read_text(encoding="utf-8").splitlines() if line.strip()]
         daily_values = [amount(line, f"{daily}:{index}") for index, line in enumerate(lines, start=1)]
+    turnovers = (amount(window_turnover, "--window-turnover") if window_turnover else None,
+                 amount(period_turnover, "--period-turnover") if period_turnover else None)
+    if weekend and any(not 0 <= number <= 6 for number in weekend):
+        raise EstimateError("--weekend takes weekday numbers 0 (Monday) to 6 (Sunday)", hint="e.g. --weekend 6")
     with open_case(case) as opened:
         rejection = require_books_rejected(opened, *period)
         country = opened.country()
+        if revenue_account:
+            turnovers = (recorded_turnover(opened.con, revenue_account, *window),
+                         recorded_turnover(opened.con, revenue_account, *period))
         result = extrapolate(
             amount(observed, "--observed"), window, period, basis=basis, country=country,
-            window_turnover=amount(window_turnover, "--window-turnover") if window_turnover else None,
-            period_turnover=amount(period_turnover, "--period-turnover") if period_turnover else None,
+            weekend=frozenset(weekend) if weekend else None,
+            window_turnover=turnovers[0], period_turnover=turnovers[1],
             seasonality=ratio(seasonality, "--seasonality") if seasonality else None,
             daily_observations=daily_values, confidence=ratio(confidence, "--confidence"), assessed=comparisons,
         )

@@ -87,11 +87,14 @@ class Extrapolation:
         return asdict(self)
 
 
-def working_days(start: date, end: date, country: str | None) -> DayCount:
+def working_days(start: date, end: date, country: str | None,
+                 weekend: frozenset[int] | None = None) -> DayCount:
     """Return the working days from ``start`` to ``end`` inclusive: not a weekend, not a public holiday.
 
     The calendar is the ``holidays`` package's for ``country`` (ISO code); with no country only Saturdays and
     Sundays are excluded, and the notes say so. Years outside the package's coverage are flagged too.
+    ``weekend`` (weekday numbers, Monday = 0) overrides the package's weekend, e.g. ``{6}`` for a
+    Sunday-only weekly holiday such as India's in 1960.
     """
     import holidays
 
@@ -104,15 +107,16 @@ def working_days(start: date, end: date, country: str | None) -> DayCount:
         except NotImplementedError as exc:
             raise EstimateError(f"no holiday calendar for country {country!r}", where="case country",
                                 hint="use --basis calendar_days, or set the case's country to an ISO code") from exc
-        weekend = set(calendar_of.weekend)
+        weekend = set(calendar_of.weekend) if weekend is None else set(weekend)
         first, last = calendar_of.start_year, calendar_of.end_year
         if start.year < first or end.year > last:
             notes.append(f"the {country} holiday calendar covers {first}-{last}; holidays outside are not excluded")
         names = ", ".join(DAY_NAMES[number] for number in sorted(weekend))
         notes.append(f"working days: {country} public holidays and weekend days ({names}) excluded")
     else:
-        calendar_of, weekend = {}, {5, 6}
-        notes.append("no case country: only Saturdays and Sundays excluded, no public holidays")
+        calendar_of, weekend = {}, ({5, 6} if weekend is None else set(weekend))
+        names = ", ".join(DAY_NAMES[number] for number in sorted(weekend))
+        notes.append(f"no case country: only weekend days ({names}) excluded, no public holidays")
     count, day = 0, start
     while day <= end:
         if day.weekday() not in weekend and day not in calendar_of:
@@ -151,6 +155,7 @@ def extrapolate(
     *,
     basis: str = "calendar_days",
     country: str | None = None,
+    weekend: frozenset[int] | None = None,
     window_turnover: Decimal | None = None,
     period_turnover: Decimal | None = None,
     seasonality: Decimal | None = None,
@@ -175,7 +180,7 @@ def extrapolate(
     notes: list[str] = []
     counts: dict[str, tuple[DayCount, DayCount]] = {
         "calendar_days": (calendar_days(*window), calendar_days(*period)),
-        "working_days": (working_days(*window, country), working_days(*period, country)),
+        "working_days": (working_days(*window, country, weekend), working_days(*period, country, weekend)),
     }
     amounts: dict[str, Decimal] = {}
     for name, (win, per) in counts.items():
