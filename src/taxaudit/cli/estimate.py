@@ -222,7 +222,7 @@ def bank_deposits_command(
     reported: ReportedOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Bank deposits and cash expenditures method (IRM 4.10.4.6.8); each line lists its evidence items."""
+    """Bank deposits and cash expenditures method (IRM 4.10.4.6); each line lists its evidence items."""
     extra = _reported(reported, "reported_receipts")
     if bank_account:
         if case is None or not period_start or not period_end:
@@ -254,7 +254,7 @@ def _balance_method(method: Callable[[list[indirect.Item]], indirect.Computation
 def net_worth_command(case: OptionalCase = None, items: ItemsOption = None, asset_account: AssetOption = None,
                       liability_account: LiabilityOption = None, reported: ReportedOption = None,
                       as_json: JsonOption = False) -> None:
-    """Net worth method (IRM 4.10.4.6.9): increase in net worth + nondeductible - nontaxable - reported."""
+    """Net worth method (IRM 4.10.4.6): increase in net worth + nondeductible - nontaxable - reported."""
     _balance_method(indirect.net_worth, case, items, asset_account, liability_account, reported, as_json)
 
 
@@ -262,7 +262,7 @@ def net_worth_command(case: OptionalCase = None, items: ItemsOption = None, asse
 def source_application_command(case: OptionalCase = None, items: ItemsOption = None,
                                asset_account: AssetOption = None, liability_account: LiabilityOption = None,
                                reported: ReportedOption = None, as_json: JsonOption = False) -> None:
-    """Source and application of funds method (IRM 4.10.4.6.7): applications - non-income sources - reported."""
+    """Source and application of funds method (IRM 4.10.4.6): applications - non-income sources - reported."""
     _balance_method(indirect.source_application, case, items, asset_account, liability_account, reported, as_json)
 
 
@@ -279,7 +279,7 @@ def markup_command(
     reported: ReportedOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Percentage markup method (IRM 4.10.4.6.4): cost of sales x (1 + markup from comparables) - reported."""
+    """Percentage markup method (IRM 4.10.4.6): cost of sales x (1 + markup from comparables) - reported."""
     extra = _reported(reported, "reported_receipts")
     if cost_of_sales:
         extra.append(indirect.Item("cli:cost_of_sales", "cost_of_sales", "cost of sales (command line)",

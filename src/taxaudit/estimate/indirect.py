@@ -23,14 +23,14 @@ from taxaudit.model.money import CENT, AmountError, parse_amount
 RATIO = Decimal("0.0001")
 
 CITATIONS = {
-    "bank_deposits": ("IRM 4.10.4.6.8 (Bank Deposits and Cash Expenditures Method); IRM 9.5.9.7; "
+    "bank_deposits": ("IRM 4.10.4.6 (Bank Deposits and Cash Expenditures Method); IRM 9.5.9.7; "
                       "Gleckman v. United States, 80 F.2d 394 (8th Cir. 1935); United States v. Boulet, "
                       "577 F.2d 1165 (5th Cir. 1978)"),
-    "net_worth": ("IRM 4.10.4.6.9 (Net Worth Method); IRM 9.5.9.5; Holland v. United States, 348 U.S. 121 (1954); "
+    "net_worth": ("IRM 4.10.4.6 (Net Worth Method); IRM 9.5.9.5; Holland v. United States, 348 U.S. 121 (1954); "
                   "United States v. Massei, 355 U.S. 595 (1958)"),
-    "markup": ("IRM 4.10.4.6.4 (Percentage Markup Method); IRM 9.5.9.10; Bernstein v. Commissioner, 267 F.2d 879 "
-               "(5th Cir. 1959)"),
-    "source_application": ("IRM 4.10.4.6.7 (Source and Application of Funds Method); IRM 9.5.9.6 (Expenditures "
+    "markup": ("IRM 4.10.4.6 (Percentage Markup Method); IRM 9.5.9 (Percentage Markup); "
+               "Bernstein v. Commissioner, 267 F.2d 879 (5th Cir. 1959)"),
+    "source_application": ("IRM 4.10.4.6 (Source and Application of Funds Method); IRM 9.5.9.6 (Expenditures "
                            "Method); Taglianetti v. United States, 398 F.2d 558 (1st Cir. 1968)"),
 }
 
@@ -130,7 +130,7 @@ def _of(items: Sequence[Item], category: str) -> list[Item]:
 
 
 def bank_deposits(items: Sequence[Item]) -> Computation:
-    """Return unreported receipts by the bank deposits and cash expenditures method (IRM 4.10.4.6.8).
+    """Return unreported receipts by the bank deposits and cash expenditures method (IRM 4.10.4.6).
 
     Total deposits, less transfers between accounts and other non-income deposits (loans, gifts, redeposits),
     give net taxable deposits; adding cash expenditures not paid out of deposits gives receipts; less the
@@ -167,7 +167,7 @@ def bank_deposits(items: Sequence[Item]) -> Computation:
 
 
 def net_worth(items: Sequence[Item]) -> Computation:
-    """Return unreported income by the net worth method (IRM 4.10.4.6.9; Holland v. United States, 1954).
+    """Return unreported income by the net worth method (IRM 4.10.4.6; Holland v. United States, 1954).
 
     The increase in net worth (assets less liabilities, closing against opening), plus nondeductible spending
     (living expenses, taxes paid, nondeductible losses), less nontaxable sources (gifts, inheritances, loans,
@@ -208,7 +208,7 @@ def net_worth(items: Sequence[Item]) -> Computation:
 
 
 def source_application(items: Sequence[Item]) -> Computation:
-    """Return unreported income by the source and application of funds method (IRM 4.10.4.6.7).
+    """Return unreported income by the source and application of funds method (IRM 4.10.4.6).
 
     Each asset's increase and each liability's decrease is an application of funds, an asset's decrease and a
     liability's increase a source (IRM 9.5.9.6: a bank balance falling from $4,500 to $150 is a $4,350 source);
@@ -266,7 +266,7 @@ def observed_markup(receipts: Decimal, cost_of_sales: Decimal) -> Decimal:
     """Return the markup on cost that receipts show over cost of sales: (receipts - cost) / cost.
 
     This is how a comparable's (or the taxpayer's own, adjusted) markup is measured before it is applied
-    (IRM 4.10.4.6.4; e.g. Kudo v. Commissioner, T.C. Memo. (1998), n. 18).
+    (IRM 4.10.4.6; e.g. Kudo v. Commissioner, T.C. Memo. (1998), n. 18).
     """
     cost = Decimal(cost_of_sales)
     if cost <= 0:
@@ -275,7 +275,7 @@ def observed_markup(receipts: Decimal, cost_of_sales: Decimal) -> Decimal:
 
 
 def markup(items: Sequence[Item], markups: Sequence[Decimal], *, sources: Sequence[str] = ()) -> Computation:
-    """Return unreported receipts by the percentage markup method (IRM 4.10.4.6.4).
+    """Return unreported receipts by the percentage markup method (IRM 4.10.4.6).
 
     Receipts = cost of sales x (1 + markup); the markup is the median of the comparables given (one value:
     that value), and the lowest and highest comparables give the sensitivity range.
