@@ -189,3 +189,23 @@ def test_turnover_ratio_from_the_books_and_a_sunday_weekend(books_case, capsys: 
                            "2024-02-01", "--window-end", "2024-02-02", "--period-start", "2024-01-01", "--period-end",
                            "2024-12-31", "--weekend", "7")
     assert code != 0 and "Monday" in error["what"]
+
+
+def test_human_output_and_daily_sample(esufall_case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The table views run too, and a file of daily amounts gives the confidence band."""
+    root = str(esufall_case)
+    assert main(["estimate", "reject-books", "--case", root, "--reason", "bill book", "--authority", "s. 18(4)"]) == 0
+    daily = tmp_path / "daily.txt"
+    daily.write_text("\n".join(["1640.59"] * 18 + ["1640.66"]) + "\n", encoding="utf-8")
+    assert main(["estimate", "extrapolate", "--case", root, *ESUFALL, "--daily", str(daily),
+                 "--assessed", "state=2,50,000"]) == 0
+    out = capsys.readouterr().out
+    assert "582410.76" in out and "confidence_low" in out and "42.93 %" in out
+    for args in (["method-change", "481a", "--year-of-change", "1992", "--accrued-income", "250000"],
+                 ["method-change", "timing", "--year-of-change", "1992", "--filed", "1992-10-01"],
+                 ["method-change", "gross-receipts", "--tax-year", "1992", "--receipts", "4000000"],
+                 ["estimate", "markup", "--cost-of-sales", "29236", "--markup", "0.665"]):
+        assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "LATE" in out and "48677.94" in out and "meets the threshold 5000000.00" in out
+    assert main(["estimate", "extrapolate", "--case", root, *ESUFALL, "--daily", str(tmp_path / "none.txt")]) != 0
