@@ -41,8 +41,9 @@ class Deadline:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape ``{"rule", "from", "due", "working_days", "citation", ...}``."""
         data = asdict(self)
-        data["from"] = data.pop("start")
-        return data
+        head = {"rule": data.pop("rule"), "from": data.pop("start"), "due": data.pop("due"),
+                "working_days": data.pop("working_days"), "citation": data.pop("citation")}
+        return head | data
 
 
 @cache

@@ -20,7 +20,7 @@ import yaml
 
 from taxaudit.cases.deadlines import compute_deadline
 from taxaudit.cases.errors import LifecycleError
-from taxaudit.ingest.returns import ensure_returns_table
+from taxaudit.ingest.returns import ensure_returns_table, ensure_table
 from taxaudit.store.case import Case
 from taxaudit.store.custody import current_actor
 
@@ -101,7 +101,7 @@ class FlowStatus:
 def ensure_tables(case: Case) -> None:
     """Create the lifecycle tables if the case does not have them yet."""
     for statement in TABLES:
-        case.con.execute(statement)
+        ensure_table(case, statement.split("EXISTS", 1)[1].split("(", 1)[0].strip(), statement)
     ensure_returns_table(case)
 
 

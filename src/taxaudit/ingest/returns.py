@@ -368,9 +368,20 @@ def detect_format(path: Path, payload: bytes) -> str:
     return "csv"
 
 
+def ensure_table(case: Case, name: str, statement: str) -> None:
+    """Create a stage table if the case lacks it; in a read-only case an empty temporary one stands in."""
+    exists = case.con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+                              [name]).fetchone()
+    if exists:
+        return
+    if case.read_only:
+        statement = statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1)
+    case.con.execute(statement)
+
+
 def ensure_returns_table(case: Case) -> None:
     """Create the ``returns`` table (return-level facts) if the case does not have it yet."""
-    case.con.execute(RETURNS_TABLE)
+    ensure_table(case, "returns", RETURNS_TABLE)
 
 
 def due_date(return_type: str, period_end: date) -> date | None:
