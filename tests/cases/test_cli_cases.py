@@ -59,5 +59,11 @@ def test_desk_audit_through_the_cli(capsys, tmp_path: Path) -> None:
     assert {d["rule"] for d in listing["deadlines"]} == {"ru.desk_audit_term_vat", "ru.explanations"}
     code, all_status = run(capsys, "case", "status", "--case", str(case_dir), "--json")
     assert all_status["flows"][0]["next_actions"] == ["receive_answer", "mark_overdue", "extend_audit"]
+    code, issued = run(capsys, "case", "document", "explanations", "--case", str(case_dir), "--on", "2025-04-28",
+                       "--lang", "ru", "--lang", "en", "--no-pdf", "--json")
+    assert code == 0 and len(issued["files"]) == 2
+    code, refused = run(capsys, "case", "document", "documents", "--case", str(case_dir), "--on", "2025-04-28",
+                        "--no-pdf", "--json")
+    assert code == 2 and refused["error"] == "DocumentRefused"
     assert main(["case", "status", "--case", str(case_dir)]) == 0
     assert main(["ratios", "--case", str(case_dir)]) == 0

@@ -6,18 +6,22 @@ The case commands join the existing ``case`` group of :mod:`taxaudit.cli.case`; 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from taxaudit.cases.deadlines import compute_deadline
+from taxaudit.cases.documents import issue_document
 from taxaudit.cases.errors import DeadlineError
 from taxaudit.cases.lifecycle import advance, flow_status, list_flows, open_deadlines, open_flow
 from taxaudit.cases.ratios import evaluate_ratios
-from taxaudit.cli._common import CaseOption, JsonOption, console, print_json
+from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
 from taxaudit.cli.case import case_app
 from taxaudit.ingest.returns import ensure_returns_table, load_return
 from taxaudit.store import open_case
@@ -163,6 +167,29 @@ def deadline_command(
     console.print(table)
 
 
+@case_app.command("document")
+def document_command(
+    case_dir: CaseOption,
+    kind: Annotated[str, typer.Argument(help="explanations, documents or act.")],
+    flow_id: FlowIdOption = None,
+    on: OnOption = None,
+    lang: Annotated[list[str] | None, typer.Option("--lang", help="ru and/or en (repeat for both).")] = None,
+    by_post: Annotated[bool, typer.Option("--by-post", help="Sent by registered post.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write a PDF.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue a request for explanations, a request for documents (only on an article 88 ground) or the act."""
+    with open_case(case_dir) as case, progress_spinner(not as_json, f"rendering {kind}"):
+        issued = issue_document(case, _single_flow(case, flow_id), kind, on=parse_day(on, "--on"),
+                                languages=tuple(lang or ["ru"]), by_post=by_post, pdf=pdf)
+    if as_json:
+        print_json(issued.to_dict())
+        return
+    console.print(f"Issued {issued.kind} [bold]{issued.number}[/bold] on {issued.issued_on}; due {issued.due}")
+    for item in issued.files:
+        console.print(f"  {item['path']}  sha256 {item['sha256'][:16]}…")
+
+
 @returns_app.command("load")
 def returns_load(
     file: Annotated[Path, typer.Argument(help="Return file: FNS VAT XML, CSV or JSON.", dir_okay=False)],
@@ -207,7 +234,7 @@ def ratios_command(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate control ratios on the case's returns and write failures to the findings table."""
-    with open_case(case_dir) as case:
+    with open_case(case_dir) as case, progress_spinner(not as_json, "evaluating control ratios"):
         run = evaluate_ratios(case, pack=pack, source_id=source)
     if as_json:
         print_json(run.to_dict())
@@ -220,6 +247,17 @@ def ratios_command(
     console.print(table)
     console.print(f"{run.pack} {run.version}: {len(run.results)} checked, {len(run.failed)} failed "
                   "(failures written to findings)")
+
+
+@contextmanager
+def progress_spinner(enabled: bool, description: str) -> Iterator[None]:
+    """Show a Rich spinner on stderr while a slow step (PDF rendering) runs."""
+    if not enabled:
+        yield
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar:
+        bar.add_task(description, total=None)
+        yield
 
 
 def register(app: typer.Typer) -> None:
