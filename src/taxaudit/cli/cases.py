@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from taxaudit.cases.deadlines import compute_deadline
 from taxaudit.cases.documents import issue_document
@@ -55,7 +55,8 @@ def _single_flow(case, flow_id: str | None) -> str:
 def _print_status(status) -> None:
     console.print(f"[bold]{status.flow_id}[/bold] ({status.flow}) — {status.state_title}"
                   + (f" — closed: {status.closure}" if status.closure else ""))
-    table = Table("rule", "from", "received", "due", "status", "days left")
+    table = Table(Column("rule", overflow="fold"), *[Column(name, no_wrap=True) for name in
+                                                     ("from", "received", "due", "status", "days left")])
     for deadline in status.deadlines:
         table.add_row(deadline.rule, str(deadline.start), str(deadline.received or ""), str(deadline.due),
                       deadline.status, "" if deadline.days_left is None else str(deadline.days_left))
@@ -161,7 +162,8 @@ def deadline_command(
     if as_json:
         print_json({"deadlines": [deadline.to_dict() for deadline in deadlines]})
         return
-    table = Table("flow", "rule", "from", "due", "status", "days left")
+    table = Table(Column("flow", overflow="fold"), Column("rule", overflow="fold"),
+                  *[Column(name, no_wrap=True) for name in ("from", "due", "status", "days left")])
     for d in deadlines:
         table.add_row(d.flow_id, d.rule, str(d.start), str(d.due), d.status, str(d.days_left))
     console.print(table)
@@ -239,10 +241,12 @@ def ratios_command(
     if as_json:
         print_json(run.to_dict())
         return
-    table = Table("rule", "return", "status", "left", "right", "difference")
+    table = Table(Column("rule", overflow="fold"), Column("return", no_wrap=True), Column("status", no_wrap=True),
+                  *[Column(name, justify="right", no_wrap=True) for name in ("left", "right", "difference")])
     for result in run.results:
         colour = {"failed": "red", "passed": "green"}.get(result.status, "dim")
-        table.add_row(result.rule, f"{result.period} #{result.correction_no}", f"[{colour}]{result.status}[/]",
+        shown = "n/a" if result.status == "not_applicable" else result.status
+        table.add_row(result.rule, f"{result.period}/{result.correction_no}", f"[{colour}]{shown}[/]",
                       str(result.left or ""), str(result.right or ""), str(result.difference or ""))
     console.print(table)
     console.print(f"{run.pack} {run.version}: {len(run.results)} checked, {len(run.failed)} failed "
