@@ -200,3 +200,13 @@ def test_working_day_deadlines_land_on_a_working_day_after_counting_exactly(rule
        gap=st.integers(min_value=1, max_value=40))
 def test_later_event_never_gives_earlier_deadline(rule: str, event: date, gap: int) -> None:
     assert compute_deadline(rule, event).due <= compute_deadline(rule, event + timedelta(days=gap)).due
+
+
+@settings(max_examples=80, deadline=None)
+@given(country=st.sampled_from(["RU", "US"]), start=event_dates, count=st.integers(min_value=1, max_value=45))
+def test_adding_working_days_counts_back(country: str, start: date, count: int) -> None:
+    calendar = calendar_for(country)
+    end = calendar.add_working_days(start, count)
+    assert calendar.working_days_between(start, end) == count
+    assert calendar.is_working_day(end)
+    assert calendar.next_working_day(end) == end

@@ -153,3 +153,16 @@ def test_bad_packs_are_refused(text: str) -> None:
 def test_unknown_pack() -> None:
     with pytest.raises(RulePackError, match="no rule pack"):
         load_pack("nope")
+
+
+def test_another_return_of_the_year(case: Case, tmp_path: Path) -> None:
+    # Q1 VAT bases 1 000 000 + 100 000; the annual profit return reports sales income of 1 500 000.
+    load_return(case, write_return(tmp_path, "q1.xml", GOOD_LINES))
+    profit = tmp_path / "profit.csv"
+    profit.write_text("return_type,period,line_code,amount\nRU-PROFIT,2025,l02_010,1500000.00\n", encoding="utf-8")
+    run = evaluate_ratios(case)
+    assert statuses(run)["returns.profit_revenue"] == "not_applicable"  # no profit return yet
+    load_return(case, profit)
+    result = {r.rule: r for r in evaluate_ratios(case).results}["returns.profit_revenue"]
+    assert (result.status, result.left, result.right) == ("failed", Decimal("1100000.00"), Decimal("1500000.00"))
+    assert result.tolerance == Decimal("15000.00")

@@ -2,7 +2,8 @@
 and write the failures to the canonical ``findings`` table.
 
 A rule's ``check`` is one comparison over return lines, ``measure(...)`` values computed by SQL over the case
-store (books, ledger), and ``prior(...)`` lines of the previous correction of the same return. The expression
+store (books, ledger), ``prior(...)`` lines of the previous correction of the same return, ``other(type, line,
+period)`` lines of another return of the same period or year, and ``year_sum(line)`` the year to date. The expression
 language is a small, safe subset of Python syntax evaluated with exact decimals; nothing else is executed.
 """
 
@@ -109,6 +110,41 @@ class _Context:
         self.used[f"measure({name})"] = str(self._measures[name])
         return self._measures[name]
 
+    def _latest_lines(self, return_type: str, period: str) -> dict[str, Decimal] | None:
+        row = self.case.con.execute(
+            "SELECT source_id FROM returns WHERE return_type = ? AND period = ? ORDER BY correction_no DESC LIMIT 1",
+            [return_type, period]).fetchone()
+        return return_lines(self.case, row[0]) if row else None
+
+    def _period_of(self, period: str) -> str:
+        """Return the period named relative to this return: ``same`` or ``year`` (the calendar year)."""
+        if period == "same":
+            return self.facts["period"]
+        if period == "year":
+            return self.facts["period"][:4]
+        raise RatioError(f"unknown period {period!r}", where=self.pack.source, hint="use 'same' or 'year'")
+
+    def has_return(self, return_type: str, period: str = "same") -> bool:
+        found = self._latest_lines(return_type, self._period_of(period)) is not None
+        self.used[f"has_return({return_type}, {period})"] = str(found)
+        return found
+
+    def other(self, return_type: str, code: str, period: str = "same") -> Decimal:
+        lines = self._latest_lines(return_type, self._period_of(period)) or {}
+        value = lines.get(code, ZERO)
+        self.used[f"other({return_type}, {code}, {period})"] = str(value)
+        return value
+
+    def year_sum(self, code: str) -> Decimal:
+        """Sum a line over the latest filing of each period of this return's type in its year, up to this one."""
+        rows = self.case.con.execute(
+            "SELECT source_id FROM returns WHERE return_type = ? AND period LIKE ? AND period <= ? "
+            "QUALIFY row_number() OVER (PARTITION BY period ORDER BY correction_no DESC) = 1",
+            [self.facts["return_type"], self.facts["period"][:4] + "-%", self.facts["period"]]).fetchall()
+        total = sum((return_lines(self.case, row[0]).get(code, ZERO) for row in rows), ZERO)
+        self.used[f"year_sum({code})"] = str(total)
+        return total
+
     def prior(self, code: str) -> Decimal | None:
         if self._prior is None:
             row = self.case.con.execute(
@@ -163,6 +199,15 @@ def _evaluate(node: ast.AST, context: _Context, rule_id: str) -> Any:
             return context.measure(_evaluate(node.args[0], context, rule_id))
         if name == "prior" and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
             return context.prior(node.args[0].id)
+        if name == "year_sum" and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+            return context.year_sum(node.args[0].id)
+        if name in ("other", "has_return") and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                                   for a in node.args):
+            values = [a.value for a in node.args]
+            if name == "other" and len(values) in (2, 3):
+                return context.other(*values)
+            if name == "has_return" and len(values) in (1, 2):
+                return context.has_return(*values)
         if name == "has" and len(node.args) == 1:
             argument = node.args[0]
             if isinstance(argument, ast.Name):
@@ -173,7 +218,8 @@ def _evaluate(node: ast.AST, context: _Context, rule_id: str) -> Any:
             values = [_evaluate(arg, context, rule_id) or ZERO for arg in node.args]
             return {"abs": lambda: abs(values[0]), "min": lambda: min(values), "max": lambda: max(values)}[name]()
     raise RatioError(f"rule {rule_id}: unsupported expression {ast.unparse(node)!r}", where=context.pack.source,
-                     hint="use line codes, numbers, + - * /, one comparison, and/or, measure(), prior(), has()")
+                     hint="use line codes, numbers, + - * /, one comparison, and/or, measure(), prior(), has(), "
+                          "other(), has_return(), year_sum()")
 
 
 def _parse(expression: str, rule_id: str, source: str) -> ast.Expression:
