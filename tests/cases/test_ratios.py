@@ -131,6 +131,17 @@ rules:
 """
 
 
+def test_measures_may_only_read(case: Case, good_return: Path) -> None:
+    load = load_return(case, good_return)
+    text = PACK.format(check=json.dumps("s3_118 == measure('wipe')")) + (
+        "measures:\n  wipe:\n    sql: DELETE FROM findings\n")
+    pack = parse_pack(text, "test.yaml")
+    facts = dict(zip(["source_id", "return_type", "period", "period_start", "period_end", "correction_no"],
+                     [load.source_id, "RU-VAT", "2025-Q1", date(2025, 1, 1), date(2025, 3, 31), 0], strict=True))
+    with pytest.raises(RatioError, match="one SELECT"):
+        evaluate_rule(pack.rules["bad"], _Context(case, pack, facts))
+
+
 @pytest.mark.parametrize("check", ["__import__('os').system('true') == 1", "s3_118", "s3_118 == measure('nope')",
                                    "s3_118 ==", "s3_118.real == 1"])
 def test_unsafe_or_bad_expressions_are_refused(case: Case, good_return: Path, check: str) -> None:

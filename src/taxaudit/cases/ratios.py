@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import duckdb
+
 from taxaudit.errors import TaxauditError
 from taxaudit.ingest.returns import ensure_returns_table, return_lines
 from taxaudit.rules.loader import RulePack, load_pack
@@ -101,6 +103,14 @@ class _Context:
             sql = spec["sql"].replace("$period_start", "?").replace("$period_end", "?")
             params = [self.facts["period_start"] if token == "$period_start" else self.facts["period_end"]
                       for token in _placeholders(spec["sql"])]
+            try:
+                statements = self.case.con.extract_statements(sql)
+            except duckdb.Error as exc:
+                raise RatioError(f"measure {name} does not parse: {exc}", where=self.pack.source,
+                                 hint="fix the measure's SQL") from exc
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                raise RatioError(f"measure {name} must be one SELECT statement", where=self.pack.source,
+                                 hint="measures read the case store; they may not change it")
             try:
                 row = self.case.con.execute(sql, params).fetchone()
             except Exception as exc:  # duckdb raises many error types; each becomes one clear message
