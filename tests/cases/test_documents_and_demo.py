@@ -57,6 +57,23 @@ def test_request_for_documents_refused_without_a_ground_names_every_ground(case:
     assert not list(case.reports_dir.glob("*documents*"))
 
 
+def test_request_for_documents_before_the_checks_is_refused(case: Case, tmp_path: Path) -> None:
+    load = load_return(case, write_return(tmp_path, "r.xml", BROKEN))
+    flow_id = open_flow(case, "ru_desk_audit", subject=load.source_id, on=date(2025, 4, 25)).flow_id
+    with pytest.raises(DocumentRefused, match="state 'received'"):
+        issue_document(case, flow_id, "explanations", on=date(2025, 4, 28), pdf=False)
+
+
+def test_request_for_documents_on_a_refund_without_discrepancies(case: Case, tmp_path: Path) -> None:
+    refund = dict(GOOD_LINES, s3_120=Decimal(300000), s3_190=Decimal(305000), s3_200=Decimal(0),
+                  s3_210=Decimal(75000), s1_040=Decimal(0), s1_050=Decimal(75000))
+    flow_id = audited(case, tmp_path, refund)
+    assert case.con.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+    advance(case, flow_id, "send_document_request", on=date(2025, 4, 28))
+    issued = issue_document(case, flow_id, "documents", on=date(2025, 4, 28), pdf=False)
+    assert issued.due == date(2025, 5, 16)
+
+
 def test_request_for_documents_with_a_refund_ground(case: Case, tmp_path: Path) -> None:
     refund = dict(BROKEN, s3_120=Decimal(350000), s3_190=Decimal(355000), s3_200=Decimal(0),
                   s3_210=Decimal(125000), s1_040=Decimal(0), s1_050=Decimal(125000))
@@ -72,6 +89,8 @@ def test_request_for_documents_with_a_refund_ground(case: Case, tmp_path: Path) 
 def test_act_and_refusals(case: Case, tmp_path: Path) -> None:
     flow_id = audited(case, tmp_path, GOOD_LINES)
     with pytest.raises(DocumentRefused, match="no discrepancy"):
+        issue_document(case, flow_id, "explanations", on=date(2025, 7, 2), pdf=False)
+    with pytest.raises(DocumentRefused, match="state 'checks_done'"):
         issue_document(case, flow_id, "act", on=date(2025, 7, 2), pdf=False)
     with pytest.raises(DocumentRefused, match="unknown document kind"):
         issue_document(case, flow_id, "letter", on=date(2025, 7, 2), pdf=False)

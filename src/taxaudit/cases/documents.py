@@ -25,10 +25,12 @@ from taxaudit.report.html import render_html, write_pdf
 from taxaudit.rules.loader import load_pack
 from taxaudit.store.case import Case, sha256_file
 
+REQUEST_STATES = ("checks_done", "request_sent", "answer_received", "overdue")
 KINDS = {
-    "explanations": {"template": "request_explanations", "rule": "ru.explanations", "code": "ТП"},
-    "documents": {"template": "request_documents", "rule": "ru.documents", "code": "ТД"},
-    "act": {"template": "act", "rule": "ru.objections", "code": "АКТ"},
+    "explanations": {"template": "request_explanations", "rule": "ru.explanations", "code": "ТП",
+                     "states": REQUEST_STATES},
+    "documents": {"template": "request_documents", "rule": "ru.documents", "code": "ТД", "states": REQUEST_STATES},
+    "act": {"template": "act", "rule": "ru.objections", "code": "АКТ", "states": ("audit_completed", "act_drawn")},
 }
 LANGUAGES = ("ru", "en")
 RETURN_TITLES = {"RU-VAT": ("Налоговая декларация по налогу на добавленную стоимость", "VAT return (KND 1151001)")}
@@ -116,6 +118,10 @@ def issue_document(case: Case, flow_id: str, kind: str, *, on: date, languages: 
     if flow["flow"] != "ru_desk_audit":
         raise DocumentRefused(f"{flow_id} is a {flow['flow']} flow; these are desk-audit documents", where=flow_id,
                               hint="issue them on a ru_desk_audit flow")
+    if flow["state"] not in KINDS[kind]["states"]:
+        raise DocumentRefused(f"a {kind} document cannot be issued while the case is in state {flow['state']!r}",
+                              where=flow_id, hint=f"it belongs to states {', '.join(KINDS[kind]['states'])} "
+                                                  "(no request before the checks, no act before the audit ends)")
     source_id = flow["subject"]
     facts_cursor = case.con.execute("SELECT * FROM returns WHERE source_id = ?", [source_id])
     facts = dict(zip([d[0] for d in facts_cursor.description], facts_cursor.fetchone(), strict=True))
