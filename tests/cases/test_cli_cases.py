@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import GOOD_LINES, write_return
+from case_helpers import GOOD_LINES, write_return
 
 from taxaudit.cli import main
 from taxaudit.store import init_case

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import GOOD_LINES, write_return
+from case_helpers import GOOD_LINES, write_return
 
 from taxaudit.cases.demo import run_demo_step
 from taxaudit.cases.documents import issue_document

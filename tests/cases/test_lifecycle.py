@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_LINES, write_return
+from case_helpers import GOOD_LINES, write_return
 
 from taxaudit.cases.errors import LifecycleError
 from taxaudit.cases.lifecycle import advance, flow_status, flows, open_deadlines, open_flow

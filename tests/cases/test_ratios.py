@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_LINES, write_return
+from case_helpers import GOOD_LINES, write_return
 
 from taxaudit.cases.ratios import RatioError, _Context, evaluate_ratios, evaluate_rule
 from taxaudit.ingest.returns import load_return

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_LINES, write_return
+from case_helpers import GOOD_LINES, write_return
 
 from taxaudit.errors import HostileXMLError, IngestError
 from taxaudit.ingest.returns import load_return, parse_vat_xml, period_bounds, return_lines
