@@ -48,6 +48,12 @@ def test_corrective_return_is_recorded(case: Case, good_return: Path, tmp_path: 
     assert (load.kind, load.correction_no, load.filed_late) == ("corrective", 1, True)
 
 
+def test_filing_date_given_by_the_examiner(case: Case, good_return: Path) -> None:
+    # Signed 25 April but received on Monday 28 April 2025: three days after the due date.
+    load = load_return(case, good_return, filed_on=date(2025, 4, 28))
+    assert (load.filed_on, load.filed_late) == (date(2025, 4, 28), True)
+
+
 def test_same_file_twice_is_refused(case: Case, good_return: Path) -> None:
     load_return(case, good_return)
     with pytest.raises(IngestError, match="already loaded"):

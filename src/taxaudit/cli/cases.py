@@ -197,11 +197,13 @@ def returns_load(
     file: Annotated[Path, typer.Argument(help="Return file: FNS VAT XML, CSV or JSON.", dir_okay=False)],
     case_dir: CaseOption,
     format: Annotated[str | None, typer.Option(help="ru-vat-xml, csv or json (default: detect).")] = None,
+    filed_on: Annotated[str | None, typer.Option(help="Day the authority received it (default: date in file).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load a tax return into return_lines (bad lines quarantined) and record its correction and due date."""
     with open_case(case_dir) as case:
-        load = load_return(case, file, format=format)
+        load = load_return(case, file, format=format,
+                           filed_on=None if filed_on is None else parse_day(filed_on, "--filed-on"))
     if as_json:
         print_json(load.to_dict())
     else:

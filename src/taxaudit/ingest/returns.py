@@ -394,8 +394,13 @@ def due_date(return_type: str, period_end: date) -> date | None:
     return compute_deadline(rule, period_end).due
 
 
-def load_return(case: Case, path: str | Path, *, format: str | None = None) -> ReturnLoad:
-    """Load one return file into ``return_lines`` and ``returns``; log the source and the rows in custody."""
+def load_return(case: Case, path: str | Path, *, format: str | None = None,
+                filed_on: date | None = None) -> ReturnLoad:
+    """Load one return file into ``return_lines`` and ``returns``; log the source and the rows in custody.
+
+    ``filed_on`` is the day the tax authority received the return (the desk-audit term runs from it, НК РФ
+    ст. 88 п. 2); without it the date in the file (``ДатаДок``, the date it was signed) is used.
+    """
     source = Path(path)
     if not source.is_file():
         raise IngestError("return file not found", where=str(source), hint="check the path")
@@ -406,6 +411,8 @@ def load_return(case: Case, path: str | Path, *, format: str | None = None) -> R
         raise IngestError(f"unknown return format {kind_of_file!r}", where="--format",
                           hint=f"use one of: {', '.join(parsers)}")
     parsed = parsers[kind_of_file](payload, str(source))
+    if filed_on is not None:
+        parsed.filed_on = filed_on
     if not parsed.lines:
         raise IngestError("no line of the return could be loaded", where=str(source),
                           hint="see the quarantine reasons: " + "; ".join(q[2] for q in parsed.quarantined[:3]))
