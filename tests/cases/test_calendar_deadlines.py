@@ -98,6 +98,9 @@ def test_russian_production_calendar(day: date, working: bool) -> None:
     ("us.foia_response", date(2024, 6, 18), date(2024, 7, 18)),
     # FOIA: received Thu 20 Nov 2025; Thanksgiving 27 Nov -> Fri 19 Dec 2025.
     ("us.foia_response", date(2025, 11, 20), date(2025, 12, 19)),
+    # FOIA across the 2023/24 year end: received Fri 15 Dec 2023; Christmas 25 Dec, New Year 1 Jan, Martin Luther
+    # King Jr. Day 15 Jan 2024 (5 U.S.C. 6103(a)) -> 20th working day Wed 17 Jan 2024.
+    ("us.foia_response", date(2023, 12, 15), date(2024, 1, 17)),
     # Expedited-processing determination: 10 calendar days, no roll: Thu 24 Jul 2025 -> Sun 3 Aug 2025.
     ("us.foia_expedited_determination", date(2025, 7, 24), date(2025, 8, 3)),
 ])
