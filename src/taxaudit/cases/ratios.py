@@ -69,6 +69,7 @@ class RatioRun:
 
     @property
     def failed(self) -> list[RatioResult]:
+        """Return the results whose check failed."""
         return [result for result in self.results if result.status == "failed"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,11 +91,13 @@ class _Context:
         self.used: dict[str, str] = {}
 
     def line(self, code: str) -> Decimal:
+        """Return a line of this return; an absent line is zero, as in the FNS format."""
         value = self.lines.get(code, ZERO)
         self.used[code] = str(value)
         return value
 
     def measure(self, name: str) -> Decimal:
+        """Return the value of a measure: the pack's one SELECT over the case store for this return's period."""
         if name not in self._measures:
             spec = self.pack.meta.get("measures", {}).get(name)
             if not spec:
@@ -135,11 +138,13 @@ class _Context:
         raise RatioError(f"unknown period {period!r}", where=self.pack.source, hint="use 'same' or 'year'")
 
     def has_return(self, return_type: str, period: str = "same") -> bool:
+        """Return True when a return of ``return_type`` for the same period (or year) is loaded."""
         found = self._latest_lines(return_type, self._period_of(period)) is not None
         self.used[f"has_return({return_type}, {period})"] = str(found)
         return found
 
     def other(self, return_type: str, code: str, period: str = "same") -> Decimal:
+        """Return a line of the latest filing of another return of the same period (or year)."""
         lines = self._latest_lines(return_type, self._period_of(period)) or {}
         value = lines.get(code, ZERO)
         self.used[f"other({return_type}, {code}, {period})"] = str(value)
@@ -156,6 +161,7 @@ class _Context:
         return total
 
     def prior(self, code: str) -> Decimal | None:
+        """Return a line of the previous correction of this return, or None when there is none."""
         if self._prior is None:
             row = self.case.con.execute(
                 "SELECT source_id FROM returns WHERE return_type = ? AND period = ? AND correction_no < ? "

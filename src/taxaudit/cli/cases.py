@@ -267,5 +267,6 @@ def progress_spinner(enabled: bool, description: str) -> Iterator[None]:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``taxaudit ratios`` and ``taxaudit returns``; the case commands joined ``case`` on import."""
     app.command("ratios")(ratios_command)
     app.add_typer(returns_app, name="returns")

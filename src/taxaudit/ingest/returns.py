@@ -105,6 +105,7 @@ class ParsedReturn:
     rows_read: int = 0
 
     def quarantine(self, locator: str, reason_code: str, reason: str, raw: str | None = None) -> None:
+        """Set a line aside for the ``quarantine`` table with where it was and why it was refused."""
         self.quarantined.append((locator, reason_code, reason, raw))
 
     def add_line(self, locator: str, line_code: str, text: str | None, raw: str | None = None) -> None:
