@@ -131,8 +131,10 @@ def test_bad_steps_are_refused(case: Case, tmp_path: Path) -> None:
         advance(case, flow_id, "run_checks", on=date(2025, 4, 1))
     with pytest.raises(LifecycleError, match="no case flow"):
         advance(case, "nope", "run_checks", on=date(2025, 4, 28))
-    with pytest.raises(LifecycleError, match="not one"):
+    with pytest.raises(LifecycleError, match="not a loaded return"):
         open_flow(case, "ru_desk_audit", subject="missing", on=date(2025, 4, 28))
+    with pytest.raises(LifecycleError, match="needs the return it audits"):
+        open_flow(case, "ru_desk_audit", on=date(2025, 4, 28))
     with pytest.raises(LifecycleError, match="no lifecycle"):
         open_flow(case, "nope", on=date(2025, 4, 28))
     subject = flow_status(case, flow_id).subject

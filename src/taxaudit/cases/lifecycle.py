@@ -135,8 +135,10 @@ def open_flow(case: Case, flow: str, *, on: date, subject: str | None = None, ti
     if definition.get("needs_subject"):
         row = case.con.execute("SELECT return_type FROM returns WHERE source_id = ?", [subject]).fetchone()
         if row is None:
-            raise LifecycleError(f"flow {flow} needs a loaded return as subject; {subject!r} is not one",
-                                 where="--subject", hint="load the return first and give its source id")
+            what = (f"flow {flow} needs the return it audits (--subject)" if subject is None
+                    else f"{subject!r} is not a loaded return")
+            raise LifecycleError(what, where="--subject", hint="load the return (taxaudit returns load) and give "
+                                                               "its source id (taxaudit returns list)")
         return_type = row[0]
         if case.con.execute("SELECT 1 FROM case_flows WHERE flow = ? AND subject = ? AND closure IS NULL",
                             [flow, subject]).fetchone():
