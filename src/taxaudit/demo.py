@@ -1,7 +1,7 @@
 """The demo: a synthetic company's year of books, written as SAF-T, ingested into a fresh case, summarised.
 
 Later stages add steps to :data:`STEPS`; each receives the open case and the demo context and returns a small
-dict that goes into the summary under its name.
+dict that goes into the summary under its name; its ``headline`` (one sentence) is what the CLI prints.
 """
 
 from __future__ import annotations
@@ -32,7 +32,23 @@ class DemoContext:
 
 
 Step = Callable[[Case, DemoContext], dict[str, Any]]
-STEPS: list[tuple[str, Step]] = []
+
+
+def _desk_audit(case: Case, context: DemoContext) -> dict[str, Any]:
+    from taxaudit.cases.demo import run_demo_step
+
+    result = run_demo_step(case)
+    ratios = result["ratios"]
+    due = next((d["due"] for d in result["deadlines"] if d["rule"] == "ru.explanations"), None)
+    result["headline"] = (
+        f"VAT return {result['return'].get('period')}: {len(ratios['failed'])} of {ratios['checked']} control ratios "
+        f"broken ({', '.join(ratios['failed'])}); request for explanations issued"
+        + (f", answer due {due}" if due else "") + f"; act drawn up; flow now '{result['state']}'"
+    )
+    return result
+
+
+STEPS: list[tuple[str, Step]] = [("desk_audit", _desk_audit)]
 
 
 def _prepare(case_dir: Path) -> None:

@@ -32,7 +32,8 @@ def demo(
                   f"{ingest['rows_quarantined']} rows quarantined")
     for name, value in summary.items():
         if name not in {"company", "org_number", "ingest", "case", "custody"}:
-            console.print(f"{name}: {value}")
+            headline = value.get("headline") if isinstance(value, dict) else None
+            console.print(f"[bold]{name}[/bold]: {headline or value}")
     custody = summary["custody"]
     console.print(f"Case [bold]{summary['case']}[/bold]: custody chain {'OK' if custody['ok'] else 'BROKEN'} "
                   f"({custody['events']} events). Try: taxaudit sql --case {summary['case']} "
