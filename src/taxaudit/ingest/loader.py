@@ -161,19 +161,25 @@ class Loader:
     def flush(self) -> None:
         """Stage what is still buffered, then bulk-load every staged table into the case database."""
         try:
-            for table in list(self.buffers):
-                self._flush_table(table)
-            self._wait()
-            for writer in self._writers.values():
-                writer.close()
-            for table in self._writers:
-                names = ", ".join(name for name, _ in COLUMNS[table])
-                self.con.execute(
-                    f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM read_parquet(?)",
-                    [self.source_id, str(self._path(table))],
-                )
+            for table, path in self.finish_staging().items():
+                self.load_parquet(table, path)
         finally:
             self.close()
+
+    def finish_staging(self) -> dict[str, Path]:
+        """Write out what is still buffered and return the staged Parquet file of each table (not yet loaded)."""
+        for table in list(self.buffers):
+            self._flush_table(table)
+        self._wait()
+        for writer in self._writers.values():
+            writer.close()
+        return {table: self._path(table) for table in self._writers}
+
+    def load_parquet(self, table: str, path: Path) -> None:
+        """Bulk-insert a staged Parquet file (columns as in ``COLUMNS[table]``) under this loader's source_id."""
+        names = ", ".join(name for name, _ in COLUMNS[table])
+        self.con.execute(f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM read_parquet(?)",
+                         [self.source_id, str(path)])
 
     def close(self) -> None:
         """Stop the background writer and remove the staging files (also after a failure)."""

@@ -143,7 +143,8 @@ class _Tags:
 class SaftReader:
     """State of one streaming pass over a SAF-T file."""
 
-    def __init__(self, path: Path, loader: Loader, namespace: str, where: str) -> None:
+    def __init__(self, path: Path, loader: Loader, namespace: str, where: str, *, emit_master: bool = True) -> None:
+        self.emit_master = emit_master  # False in the second part of a parallel parse: master data is read there
         self.path = path
         self.loader = loader
         self.t = _Tags(namespace)
@@ -226,6 +227,8 @@ class SaftReader:
 
     # -- master files --------------------------------------------------------------------------------------
     def account(self, element: Any) -> None:
+        if not self.emit_master:
+            return
         t = self.t
         self.rows_read += 1
         locator = f"/AuditFile/MasterFiles/GeneralLedgerAccounts/Account[{self._next_index('Account')}]"
@@ -252,7 +255,8 @@ class SaftReader:
 
     def party(self, element: Any, role: str) -> None:
         t = self.t
-        self.rows_read += 1
+        if self.emit_master:
+            self.rows_read += 1
         tag = "Customer" if role == "customer" else "Supplier"
         section = "Customers" if role == "customer" else "Suppliers"
         locator = f"/AuditFile/MasterFiles/{section}/{tag}[{self._next_index(tag)}]"
@@ -280,11 +284,15 @@ class SaftReader:
                 raise _Bad("duplicate_key", f"{tag}ID {party_id} appears twice")
             ids[party_id] = tax_id
         except _Bad as bad:
-            self._quarantine(locator, bad, element)
+            if self.emit_master:
+                self._quarantine(locator, bad, element)
             return
-        self.loader.add("parties", (party_id, role, element.findtext(t.Name), tax_id, country, account_id, *sums))
+        if self.emit_master:
+            self.loader.add("parties", (party_id, role, element.findtext(t.Name), tax_id, country, account_id, *sums))
 
     def tax_table_entry(self, element: Any) -> None:
+        if not self.emit_master:
+            return
         t = self.t
         tax_type = element.findtext(t.TaxType)
         entry_index = self._next_index("TaxTableEntry")
@@ -587,6 +595,60 @@ def _control_findings(reader: SaftReader, loader: Loader, source_id: str) -> lis
     )]
 
 
+PARALLEL_MIN_BYTES = 64 << 20
+
+
+def parallel_worthwhile(path: Path) -> bool:
+    """Return True when a second process would pay off: a big file and a second core."""
+    return (os.cpu_count() or 1) >= 2 and path.stat().st_size >= PARALLEL_MIN_BYTES and \
+        os.environ.get("TAXAUDIT_SAFT_PARALLEL", "1") != "0"
+
+
+def consume(reader: SaftReader, source: Any) -> None:
+    """Run one hardened iterparse pass over ``source`` (a binary file-like object), feeding ``reader``."""
+    t = reader.t
+    where = reader.where
+    handlers: dict[str, Callable[[Any], None]] = {
+        t.Header: reader.header_element,
+        t.Account: reader.account,
+        t.Customer: lambda e: reader.party(e, "customer"),
+        t.Supplier: lambda e: reader.party(e, "supplier"),
+        t.TaxTableEntry: reader.tax_table_entry,
+        t.Transaction: reader.transaction,
+    }
+    parents_of_totals = {t.GeneralLedgerEntries}
+    invoice_books = {t.SalesInvoices: "sales", t.PurchaseInvoices: "purchases"}
+    skipped = {getattr(t, name) for name in SKIPPED_RECORDS}
+    tags = [*handlers, t.NumberOfEntries, t.TotalDebit, t.TotalCredit, t.Invoice, t.Journal, *skipped]
+    try:
+        context = etree.iterparse(source, events=("end",), tag=tags, **HARDENED)
+        checked_dtd = False
+        for _event, element in context:
+            if not checked_dtd:
+                refuse_dtd(element.getroottree(), where)
+                checked_dtd = True
+            tag = element.tag
+            parent = element.getparent()
+            if tag in handlers:
+                if tag == t.Account and parent is not None and parent.tag != t.GeneralLedgerAccounts:
+                    continue  # an <Account> inside another record is handled with that record
+                handlers[tag](element)
+            elif tag == t.Invoice and parent is not None and parent.tag in invoice_books:
+                reader.invoice(element, invoice_books[parent.tag])
+            elif tag in (t.NumberOfEntries, t.TotalDebit, t.TotalCredit):
+                if parent is not None and parent.tag in parents_of_totals:
+                    reader.control_total(element)
+                continue  # small and inside a section; cleared with it
+            elif tag != t.Journal and tag not in skipped:
+                continue
+            element.clear(keep_tail=False)
+            if parent is not None:
+                while element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as error:
+        raise xml_error(error, where) from error
+
+
 def parse(path: Path, loader: Loader, options: IngestOptions, progress: Callable[[int], None]) -> ParseOutcome:
     """Stream a SAF-T file into the loader and return its header, counts and control-total findings."""
     where = loader.source_name or path.name
@@ -611,50 +673,15 @@ def parse(path: Path, loader: Loader, options: IngestOptions, progress: Callable
                         f"(first: {errors[0]['path']}: {errors[0]['reason']})",
                 subject_table="sources", subject_key=loader.source_id, citation=f"XSD {xsd.name}",
                 evidence={"errors": errors, "error_count": count}, check_version="1"))
-    reader = SaftReader(path, loader, namespace, where)
-    t = reader.t
-    handlers: dict[str, Callable[[Any], None]] = {
-        t.Header: reader.header_element,
-        t.Account: reader.account,
-        t.Customer: lambda e: reader.party(e, "customer"),
-        t.Supplier: lambda e: reader.party(e, "supplier"),
-        t.TaxTableEntry: reader.tax_table_entry,
-        t.Transaction: reader.transaction,
-    }
-    parents_of_totals = {t.GeneralLedgerEntries}
-    invoice_books = {t.SalesInvoices: "sales", t.PurchaseInvoices: "purchases"}
-    skipped = {getattr(t, name) for name in SKIPPED_RECORDS}
-    tags = [*handlers, t.NumberOfEntries, t.TotalDebit, t.TotalCredit, t.Invoice, t.Journal,
-            *(getattr(t, name) for name in SKIPPED_RECORDS)]
-    try:
+    reader = None
+    if parallel_worthwhile(path):
+        from taxaudit.ingest.saft_parallel import parse_in_two_parts
+
+        reader = parse_in_two_parts(path, loader, namespace, where, progress)
+    if reader is None:
+        reader = SaftReader(path, loader, namespace, where)
         with path.open("rb") as handle:
-            source = CountingReader(handle, progress)
-            context = etree.iterparse(source, events=("end",), tag=tags, **HARDENED)
-            checked_dtd = False
-            for _event, element in context:
-                if not checked_dtd:
-                    refuse_dtd(element.getroottree(), where)
-                    checked_dtd = True
-                tag = element.tag
-                parent = element.getparent()
-                if tag in handlers:
-                    if tag == t.Account and parent is not None and parent.tag != t.GeneralLedgerAccounts:
-                        continue  # an <Account> inside another record is handled with that record
-                    handlers[tag](element)
-                elif tag == t.Invoice and parent is not None and parent.tag in invoice_books:
-                    reader.invoice(element, invoice_books[parent.tag])
-                elif tag in (t.NumberOfEntries, t.TotalDebit, t.TotalCredit):
-                    if parent is not None and parent.tag in parents_of_totals:
-                        reader.control_total(element)
-                    continue  # small and inside a section; cleared with it
-                elif tag != t.Journal and tag not in skipped:
-                    continue
-                element.clear(keep_tail=False)
-                if parent is not None:
-                    while element.getprevious() is not None:
-                        del parent[0]
-    except etree.XMLSyntaxError as error:
-        raise xml_error(error, where) from error
+            consume(reader, CountingReader(handle, progress))
     if not reader.header:
         raise IngestError("the SAF-T file has no Header", where=where,
                           hint="a SAF-T audit file must start with <Header>; ask for a complete export")
