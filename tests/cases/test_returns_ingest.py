@@ -74,7 +74,9 @@ def test_bad_amount_is_quarantined(case: Case, good_return: Path, tmp_path: Path
 
 @pytest.mark.parametrize(("payload", "error", "message"), [
     (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', HostileXMLError, "DOCTYPE"),
-    (b"<\xd4\xe0\xe9\xeb><unclosed>", IngestError, "not well-formed"),
+    # cp1251 bytes without an encoding declaration are not UTF-8: reported as an encoding problem
+    (b"<\xd4\xe0\xe9\xeb><unclosed>", IngestError, "declared encoding"),
+    (b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><\xd4\xe0\xe9\xeb><unclosed>", IngestError, "not well-formed"),
     (b'<?xml version="1.0" encoding="utf-8"?><root/>', IngestError, "not an FNS return"),
 ])
 def test_hostile_or_wrong_xml_is_refused(payload: bytes, error: type, message: str) -> None:

@@ -33,9 +33,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from taxaudit.errors import HostileXMLError, IngestError
+from taxaudit.ingest.xmlsafe import parse_document
 from taxaudit.model.money import AmountError, parse_amount
 from taxaudit.store.case import Case
 from taxaudit.store.custody import current_actor
@@ -62,9 +61,6 @@ VAT_S3_DEDUCTIONS = {
     "НалУплТамож": "150", "НалУплНОТовТС": "160", "НалИсчПрод": "170", "НалУплПокНА": "180",
     "НалВыч171.14": "185", "НалВычОбщ": "190",
 }
-
-HARDENED_PARSER = {"resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
-                   "huge_tree": False, "remove_comments": True, "remove_pis": True}
 
 RETURNS_TABLE = """
 CREATE TABLE IF NOT EXISTS returns (
@@ -194,16 +190,7 @@ def parse_vat_xml(payload: bytes, where: str) -> ParsedReturn:
     if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in payload[:65536].upper():
         raise HostileXMLError("the XML declares a DOCTYPE or entities; taxaudit refuses DTDs in returns",
                               where=where, hint="ask for the return as filed with the FNS (it has no DOCTYPE)")
-    parser = etree.XMLParser(**HARDENED_PARSER)
-    try:
-        root = etree.fromstring(payload, parser)
-    except etree.XMLSyntaxError as exc:
-        raise IngestError(f"the return is not well-formed XML: {exc.msg}", where=where,
-                          hint="check that this is the XML file as sent to the FNS, not edited or cut") from exc
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise HostileXMLError("the XML declares a DOCTYPE; taxaudit refuses DTDs", where=where,
-                              hint="ask for the return as filed with the FNS")
+    root = parse_document(payload, where)
     document = root.find("Документ")
     if root.tag != "Файл" or document is None:
         raise IngestError("not an FNS return file (expected root Файл with a Документ element)", where=where,

@@ -99,3 +99,19 @@ def root_element(path: Path, where: str) -> tuple[str, str]:
                                   hint="ask for a clean export without a DOCTYPE") from error
         raise xml_error(error, where) from error
     raise IngestError("the file contains no XML element", where=where, hint="check that this is the right file")
+
+
+def parse_document(payload: bytes, where: str) -> Any:
+    """Return the root element of a small XML document parsed with :data:`HARDENED`, refusing any DTD.
+
+    For documents that fit in memory (returns, forms); big files are streamed with ``iterparse`` instead.
+    """
+    try:
+        root = etree.fromstring(payload, etree.XMLParser(**HARDENED))
+    except etree.XMLSyntaxError as error:
+        if "Entity" in str(error) or "DOCTYPE" in str(error):
+            raise HostileXMLError(f"the XML uses entities or a DTD: {error}", where=where,
+                                  hint="ask for a clean export without a DOCTYPE") from error
+        raise xml_error(error, where) from error
+    refuse_dtd(root.getroottree(), where)
+    return root
