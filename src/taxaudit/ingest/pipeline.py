@@ -32,7 +32,7 @@ class IngestOptions:
     mapping: str | None = None
     validate: bool = False
     schema: str | None = None
-    memory_limit: str = "192MB"
+    memory_limit: str = "128MB"
 
 
 @dataclass

@@ -14,12 +14,13 @@ caller falls back to the sequential parse, which is then authoritative for every
 from __future__ import annotations
 
 import mmap
+import pickle
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -167,29 +168,40 @@ def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
     if cut is None:
         return None
     staging = loader.staging / "part2"
+    staging.mkdir(parents=True, exist_ok=True)
+    request, answer = staging / "request.pickle", staging / "answer.pickle"
+    request.write_bytes(pickle.dumps((str(path), namespace, where, cut, str(staging))))
+    # A fresh interpreter (not multiprocessing): it never re-imports the caller's main module.
+    worker = subprocess.Popen([sys.executable, "-m", "taxaudit.ingest.saft_parallel", str(request), str(answer)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     p = cut.prefix
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        second = pool.submit(_second_part, str(path), namespace, where, cut, str(staging))
-        first_loader = Loader(loader.con, loader.source_id, loader.staging / "part1", source_name=where)
-        reader = SaftReader(path, first_loader, namespace, where)
-        stream = ChainReader(path, [(0, cut.split), b"</" + p + b"Journal></" + p + b"GeneralLedgerEntries></" + p
-                                    + b"AuditFile>"])
-        try:
-            consume(reader, CountingReader(stream, progress))  # type: ignore[arg-type]
-            staged_first = first_loader.finish_staging()
-            result = second.result()
-        except Exception:  # any failure here is decided by the authoritative sequential pass
-            # The sequential pass reports real errors with their true positions and messages.
-            first_loader.close()
-            shutil.rmtree(staging, ignore_errors=True)
-            return None
-        finally:
-            stream.close()
-    if reader.seen_ids & result["ids"]:
+    first_loader = Loader(loader.con, loader.source_id, loader.staging / "part1", source_name=where)
+    reader = SaftReader(path, first_loader, namespace, where)
+    stream = ChainReader(path, [(0, cut.split), b"</" + p + b"Journal></" + p + b"GeneralLedgerEntries></" + p
+                                + b"AuditFile>"])
+    try:
+        consume(reader, CountingReader(stream, progress))  # type: ignore[arg-type]
+        staged_first = first_loader.finish_staging()
+        _, errors = worker.communicate()
+        if worker.returncode != 0:
+            raise RuntimeError(errors.decode("utf-8", "replace")[-2000:])
+        result = pickle.loads(answer.read_bytes())
+    except Exception:  # any failure here is decided by the authoritative sequential pass
+        # The sequential pass reports real errors with their true positions and messages.
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        first_loader.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    finally:
+        stream.close()
+    clash = not reader.seen_ids.isdisjoint(result.pop("ids"))
+    reader.seen_ids.clear()  # not needed once both parts are read; its memory is better left to DuckDB
+    if clash:
         first_loader.close()
         shutil.rmtree(staging, ignore_errors=True)
         return None  # a TransactionID in both parts: only one pass over the whole file can tell which is first
-    reader.seen_ids |= result["ids"]
     for table, file in staged_first.items():
         loader.load_parquet(table, file)
     if "quarantine" in result["staged"]:
@@ -218,3 +230,14 @@ def _merge_counters(loader: Loader, first: Loader, second: dict[str, Any]) -> No
     totals.lines += first.totals.lines + second["lines"]
     totals.debit_cents += first.totals.debit_cents + second["debit_cents"]
     totals.credit_cents += first.totals.credit_cents + second["credit_cents"]
+
+
+def _worker_main(request: str, answer: str) -> None:
+    """Entry point of the second process: read the request, parse, write the counters for the parent."""
+    path, namespace, where, cut, staging = pickle.loads(Path(request).read_bytes())
+    result = _second_part(path, namespace, where, cut, staging)
+    Path(answer).write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1], sys.argv[2])
