@@ -31,7 +31,7 @@ def after_closing_date(case: Case, options: CheckOptions) -> Iterable[Finding]:
             FROM journal_entries e LEFT JOIN source_headers h USING (source_id) GROUP BY e.source_id),
         closing AS (
             SELECT source_id, period_end,
-                   coalesce(?::DATE, period_end + to_days(?::INTEGER)) AS closing_date FROM period)
+                   coalesce(?::DATE, (period_end + to_days(?::INTEGER))::DATE) AS closing_date FROM period)
         SELECT 'journal_entries', e.entry_id, t.debit,
                format('Entry {} dated {} was {} on {} by {}, after the books were closed on {}', e.entry_id,
                       e.posting_date,

@@ -97,8 +97,8 @@ def entry_numbering(case: Case, options: CheckOptions) -> Iterable[Finding]:
     return sql_findings(case, "integrity.entry_numbering", r"""
         WITH numbered AS (
             SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id,
-                   regexp_replace(entry_id, '\d+$', '') AS prefix,
-                   TRY_CAST(regexp_extract(entry_id, '(\d+)$', 1) AS BIGINT) AS number
+                   regexp_replace(entry_id, '\d+\**$', '') AS prefix,
+                   TRY_CAST(regexp_extract(entry_id, '(\d+)\**$', 1) AS BIGINT) AS number
             FROM journal_entries),
         ordered AS (
             SELECT *, lag(number) OVER w AS previous_number, lag(entry_id) OVER w AS previous_entry

@@ -48,6 +48,7 @@ class CheckOptions:
     period_end_days: int = 3
     benford_minimum: Decimal = Decimal("10")
     benford_rows_per_digit: int = 25
+    benford_minimum_count: int = 500
     max_findings: int = 500
 
     def to_dict(self) -> dict[str, Any]:
