@@ -524,7 +524,10 @@ class _AuditReader:
                                   row["credit"], None, None, None, row["memo"]))
         first = priors[0] if priors else current
         period, year = _period(posting_date) if posting_date else (None, None)
-        description = next((m for m in memos if m), None) or next((r["name"] for r in lines if r["name"]), None)
+        # A deleted version's memo just says "Deleted": describe the entry by what it was before.
+        described = [row for _n, row, _r in priors[-1].rows] if status == "deleted" and priors else lines
+        description = next((r["memo"] for r in described if r["memo"]), None) or \
+            next((r["name"] for r in described if r["name"]), None)
         self.loader.add_entry((
             entry_id, transaction.type, transaction.type, period, year, posting_date, posting_date,
             first.entered, first.user or None, current.entered if priors else None,

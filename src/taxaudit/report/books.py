@@ -127,7 +127,8 @@ def _activity_charts(case: Case) -> dict[str, str]:
     out = {
         "weekday": charts.bars_with_expected(list(WEEKDAYS), [weekday.get(i + 1, 0) for i in range(7)], None,
                                              title="Entries by posting weekday", observed_name="entries",
-                                             highlight=[False] * 5 + [weekday.get(6, 0) > 0, weekday.get(7, 0) > 0]),
+                                             highlight=[False] * 5 + [True, True],
+                                             highlight_name="weekend"),
         "monthly": charts.lines([m[2:] for m in months], series, title="Monthly debit totals by account class")
         if months else "",
     }
@@ -135,7 +136,8 @@ def _activity_charts(case: Case) -> dict[str, str]:
         out["hour"] = charts.bars_with_expected([f"{h:02d}" for h in range(24)], [hour.get(h, 0) for h in range(24)],
                                                 None, title="Entries by hour keyed", observed_name="entries",
                                                 label_every=2,
-                                                highlight=[h < 6 or h >= 20 for h in range(24)])
+                                                highlight=[h < 6 or h >= 20 for h in range(24)],
+                                                highlight_name="outside 06-20")
     return out
 
 
