@@ -73,13 +73,15 @@ def _altered(case: Case, check_id: str, status: str, verb: str, options: CheckOp
     """Return findings for entries with ``status``, each with its prior versions (before) and current lines."""
     ensure_entry_versions(case.con)
     return sql_findings(case, check_id, """
-        WITH prior AS (
+        WITH target AS (SELECT source_id, entry_id FROM journal_entries WHERE status = ?),
+        prior AS (
             SELECT source_id, entry_id, version_no, any_value(state) AS state, any_value(modified_at) AS modified_at,
                    any_value(modified_by) AS modified_by, any_value(posting_date) AS posting_date,
                    sum(debit) AS debit,
                    list(json_object('account_id', account_id, 'party_id', party_id, 'debit', debit::VARCHAR,
                                     'credit', credit::VARCHAR, 'description', description) ORDER BY line_no) AS lines
-            FROM entry_versions GROUP BY source_id, entry_id, version_no),
+            FROM entry_versions SEMI JOIN target USING (source_id, entry_id)
+            GROUP BY source_id, entry_id, version_no),
         before AS (
             SELECT source_id, entry_id, arg_max(debit, version_no) AS debit,
                    arg_max(posting_date, version_no) AS posting_date,
@@ -91,7 +93,7 @@ def _altered(case: Case, check_id: str, status: str, verb: str, options: CheckOp
             SELECT source_id, entry_id, sum(debit) AS debit,
                    list(json_object('account_id', account_id, 'party_id', party_id, 'debit', debit::VARCHAR,
                                     'credit', credit::VARCHAR, 'description', description) ORDER BY line_no) AS lines
-            FROM journal_lines GROUP BY ALL)
+            FROM journal_lines SEMI JOIN target USING (source_id, entry_id) GROUP BY ALL)
         SELECT 'journal_entries', e.entry_id,
                CASE WHEN ? = 'changed' THEN coalesce(abs(a.debit - b.debit), a.debit)
                     ELSE coalesce(b.debit, a.debit) END,
@@ -110,7 +112,8 @@ def _altered(case: Case, check_id: str, status: str, verb: str, options: CheckOp
         FROM journal_entries e LEFT JOIN before b USING (source_id, entry_id)
         LEFT JOIN after a USING (source_id, entry_id)
         WHERE e.status = ?
-        ORDER BY e.changed_at DESC NULLS LAST, e.entry_id LIMIT ?""", [status, verb, status, options.max_findings])
+        ORDER BY e.changed_at DESC NULLS LAST, e.entry_id LIMIT ?""",
+        [status, status, verb, status, options.max_findings])
 
 
 @check("audit.changed_entries", title="Changed entries (before and after)", severity="medium",

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from scipy import stats
 
 from taxaudit.checks.registry import SQL_FRAGMENTS, CheckError, CheckOptions, check, sql_findings
@@ -162,20 +163,31 @@ def _benford_findings(case: Case, options: CheckOptions, test: str) -> list[Find
     per_digit = max(1, min(options.benford_rows_per_digit, options.max_findings // max(1, len(spikes))))
     summary = (f"{test}-digit test on {result.count} amounts: MAD {result.mad:.4f} ({result.band}), "
                f"chi-square {result.chi_square:.1f}")
-    for row in spikes:
-        excess = round((row.observed_share - row.expected_share) * result.count)
-        findings.extend(sql_findings(case, check_id, f"""
-            WITH hits AS (SELECT * FROM ({_amounts_sql()}) WHERE {DIGIT_SQL[test]} = ?)
-            SELECT 'journal_lines', format('{{}}#{{}}', entry_id, line_no), a,
-                   format('Digit {{}} is over-represented ({{}} amounts, {{}} more than expected, Z = {{}}); '
-                          'entry {{}} line {{}} on account {{}}: {{}}', ?, ?, ?, ?, entry_id, line_no, account_id,
-                          a::VARCHAR),
-                   json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
-                               'account_id', account_id, 'amount', a::VARCHAR, 'test', ?, 'digit', ?,
-                               'z', ?, 'summary', ?)::VARCHAR
-            FROM hits ORDER BY a DESC, entry_id, line_no LIMIT ?""",
-            [options.benford_minimum, row.digit, row.digit, row.observed, excess, round(row.z, 2), test, row.digit,
-             round(row.z, 2), summary, per_digit]))
+    if spikes:
+        # One scan for all spikes: the rows behind each over-represented digit, largest amounts first.
+        spike_table = pa.table({
+            "spike_digit": [r.digit for r in spikes], "spike_observed": [r.observed for r in spikes],
+            "spike_excess": [round((r.observed_share - r.expected_share) * result.count) for r in spikes],
+            "spike_z": [round(r.z, 2) for r in spikes]})
+        case.con.register("taxaudit_benford_spikes", spike_table)
+        try:
+            findings.extend(sql_findings(case, check_id, f"""
+                WITH hits AS (
+                    SELECT *, {DIGIT_SQL[test]} AS digit FROM ({_amounts_sql()})
+                    WHERE {DIGIT_SQL[test]} IN (SELECT spike_digit FROM taxaudit_benford_spikes))
+                SELECT 'journal_lines', format('{{}}#{{}}', entry_id, line_no), a,
+                       format('Digit {{}} is over-represented ({{}} amounts, {{}} more than expected, Z = {{}}); '
+                              'entry {{}} line {{}} on account {{}}: {{}}', digit, spike_observed, spike_excess,
+                              spike_z, entry_id, line_no, account_id, a::VARCHAR),
+                       json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
+                                   'account_id', account_id, 'amount', a::VARCHAR, 'test', ?, 'digit', digit,
+                                   'z', spike_z, 'summary', ?)::VARCHAR
+                FROM hits JOIN taxaudit_benford_spikes ON digit = spike_digit
+                QUALIFY row_number() OVER (PARTITION BY digit ORDER BY a DESC, entry_id, line_no) <= ?
+                ORDER BY spike_z DESC, a DESC, entry_id, line_no""",
+                [options.benford_minimum, test, summary, per_digit]))
+        finally:
+            case.con.unregister("taxaudit_benford_spikes")
     findings.append(Finding(check_id, "medium" if result.band == BAND_NAMES[-1] else "low",
                             f"The amounts show {result.band} to Benford's Law: {summary}",
                             "journal_lines", f"{test}-digit test", None, NIGRINI, result.to_dict(), "1"))
