@@ -63,8 +63,10 @@ class PeakRss:
 
 def base_ledger(scale: float) -> tuple[pa.Table, pa.Table, list[tuple[str, str, int]]]:
     """Return (entries, lines, accounts) Arrow tables of one planted synthetic year, ``scale`` times the demo."""
+    # The generator draws unique party names from 105 combinations, so the party lists stay under that; each
+    # replica of the base year gets its own parties anyway.
     spec = CompanySpec(seed=7, sales_per_day=6.0 * scale, purchases_per_day=3.0 * scale,
-                       customers=int(40 * scale), suppliers=int(25 * scale))
+                       customers=min(100, int(40 * scale)), suppliers=min(60, int(25 * scale)))
     ledger = generate_ledger(spec)
     books = plant_irregularities(ledger)
     entries: dict[str, list] = {k: [] for k in ("entry_id", "journal_id", "number", "posting_date", "created_at",

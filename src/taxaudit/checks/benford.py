@@ -126,16 +126,22 @@ def benford_from_counts(test: str, counts: dict[int, int]) -> BenfordResult:
     return BenfordResult(test, total, rows, mad, conformity(test, mad), float(chi.statistic), float(chi.pvalue))
 
 
+# The significant digits of an amount >= 10 are the leading digits of its integer part n. They are found with
+# integer arithmetic only (exact for every DECIMAL(18,2) value): divide n by the power of ten that leaves two
+# digits, picked by comparing n with the powers of ten (no floating-point log10 near a power of ten).
+_POWERS = [10 ** k for k in range(17)]
+_LEADING_TWO = ("(CAST(trunc(a) AS BIGINT) // CASE " + " ".join(
+    f"WHEN CAST(trunc(a) AS BIGINT) >= {_POWERS[k + 1]} THEN {_POWERS[k]}" for k in range(15, 0, -1))
+    + " ELSE 1 END)")
 DIGIT_SQL = {
-    # The significant digits of an amount >= 10 are the leading digits of its integer part.
-    "first": "CAST(left(CAST(trunc(a) AS BIGINT)::VARCHAR, 1) AS INTEGER)",
-    "second": "CAST(substr(CAST(trunc(a) AS BIGINT)::VARCHAR, 2, 1) AS INTEGER)",
-    "first-two": "CAST(left(CAST(trunc(a) AS BIGINT)::VARCHAR, 2) AS INTEGER)",
+    "first": f"({_LEADING_TWO} // 10)",
+    "second": f"({_LEADING_TWO} % 10)",
+    "first-two": _LEADING_TWO,
 }
 
 
 def _amounts_sql() -> str:
-    live = SQL_FRAGMENTS["LIVE_LINES"]
+    live = SQL_FRAGMENTS["LIVE_LINE_ROWS"]
     return f"SELECT *, greatest(debit, credit) AS a FROM ({live}) WHERE greatest(debit, credit) >= ?"
 
 

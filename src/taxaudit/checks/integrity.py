@@ -15,14 +15,19 @@ DOUBLE_ENTRY = "double-entry bookkeeping: total debits equal total credits for e
 def entry_balance(case: Case, options: CheckOptions) -> Iterable[Finding]:
     """Return a finding for every entry whose debits differ from its credits (double-entry principle)."""
     return sql_findings(case, "integrity.entry_balance", """
-        SELECT 'journal_entries', entry_id, abs(sum(debit) - sum(credit)),
+        WITH hits AS (
+            SELECT * FROM (@ENTRY_TOTALS@) WHERE debit <> credit
+            ORDER BY abs(debit - credit) DESC, entry_id LIMIT ?),
+        line_nos AS (
+            SELECT source_id, entry_id, list(line_no ORDER BY line_no) AS line_nos
+            FROM journal_lines SEMI JOIN hits USING (source_id, entry_id) GROUP BY ALL)
+        SELECT 'journal_entries', entry_id, abs(debit - credit),
                format('Entry {} does not balance: debit {} and credit {} differ by {}', entry_id,
-                      sum(debit)::VARCHAR, sum(credit)::VARCHAR, abs(sum(debit) - sum(credit))::VARCHAR),
-               json_object('source_id', source_id, 'entry_id', entry_id, 'debit', sum(debit)::VARCHAR,
-                           'credit', sum(credit)::VARCHAR, 'line_nos', list(line_no ORDER BY line_no))::VARCHAR
-        FROM journal_lines GROUP BY source_id, entry_id
-        HAVING sum(debit) <> sum(credit)
-        ORDER BY 3 DESC, 2 LIMIT ?""", [options.max_findings])
+                      debit::VARCHAR, credit::VARCHAR, abs(debit - credit)::VARCHAR),
+               json_object('source_id', source_id, 'entry_id', entry_id, 'debit', debit::VARCHAR,
+                           'credit', credit::VARCHAR, 'line_nos', line_nos)::VARCHAR
+        FROM hits JOIN line_nos USING (source_id, entry_id)
+        ORDER BY 3 DESC, 2""", [options.max_findings])
 
 
 @check("integrity.header_control_totals", title="Header control totals disagree with the entries",
@@ -96,10 +101,10 @@ def entry_numbering(case: Case, options: CheckOptions) -> Iterable[Finding]:
     number used twice (entry ids sharing journal, prefix and number)."""
     return sql_findings(case, "integrity.entry_numbering", r"""
         WITH numbered AS (
-            SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id,
-                   regexp_replace(entry_id, '\d+\**$', '') AS prefix,
-                   TRY_CAST(regexp_extract(entry_id, '(\d+)\**$', 1) AS BIGINT) AS number
-            FROM journal_entries),
+            SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id, parts.prefix,
+                   TRY_CAST(parts.number AS BIGINT) AS number
+            FROM (SELECT *, regexp_extract(entry_id, '^(.*?)(\d+)\**$', ['prefix', 'number']) AS parts
+                  FROM journal_entries)),
         ordered AS (
             SELECT *, lag(number) OVER w AS previous_number, lag(entry_id) OVER w AS previous_entry
             FROM numbered WHERE number IS NOT NULL

@@ -13,7 +13,7 @@ import holidays
 import pyarrow as pa
 from scipy import stats
 
-from taxaudit.checks.registry import LIVE_LINES, CheckOptions, check, sql_findings
+from taxaudit.checks.registry import SQL_FRAGMENTS, CheckOptions, check, sql_findings
 from taxaudit.model.finding import Finding
 from taxaudit.store.case import Case
 
@@ -29,7 +29,7 @@ def weekend_postings(case: Case, options: CheckOptions) -> Iterable[Finding]:
                format('Entry {} is posted on {} {}', e.entry_id, dayname(e.posting_date), e.posting_date),
                json_object('source_id', e.source_id, 'entry_id', e.entry_id, 'posting_date', e.posting_date,
                            'weekday', dayname(e.posting_date), 'created_by', e.created_by)::VARCHAR
-        FROM (@LIVE_ENTRIES@) e JOIN (@LIVE_TOTALS@) t USING (source_id, entry_id)
+        FROM (@LIVE_ENTRIES@) e JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id)
         WHERE dayofweek(e.posting_date) IN (0, 6)
         ORDER BY t.debit DESC, e.entry_id LIMIT ?""", [options.max_findings])
 
@@ -66,7 +66,7 @@ def holiday_postings(case: Case, options: CheckOptions) -> Iterable[Finding]:
                    json_object('source_id', e.source_id, 'entry_id', e.entry_id, 'posting_date', e.posting_date,
                                'holiday', h.holiday_name, 'created_by', e.created_by)::VARCHAR
             FROM (@LIVE_ENTRIES@) e JOIN taxaudit_holidays h ON e.posting_date = h.holiday_date
-            JOIN (@LIVE_TOTALS@) t USING (source_id, entry_id)
+            JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id)
             ORDER BY t.debit DESC, e.entry_id LIMIT ?""", [options.max_findings])
     finally:
         case.con.unregister("taxaudit_holidays")
@@ -83,7 +83,7 @@ def round_amounts(case: Case, options: CheckOptions) -> Iterable[Finding]:
                       @LINE_AMOUNT@::VARCHAR),
                json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
                            'account_id', account_id, 'amount', @LINE_AMOUNT@::VARCHAR)::VARCHAR
-        FROM (@LIVE_LINES@)
+        FROM (@LIVE_LINE_ROWS@)
         WHERE @LINE_AMOUNT@ >= ? AND @LINE_AMOUNT@ % ? = 0
         ORDER BY 3 DESC, entry_id, line_no LIMIT ?""",
         [options.round_minimum, options.round_unit, options.max_findings])
@@ -101,11 +101,11 @@ def below_threshold(case: Case, options: CheckOptions) -> Iterable[Finding]:
         SELECT th.threshold,
                count(*) FILTER (WHERE greatest(debit, credit) < th.threshold),
                count(*) FILTER (WHERE greatest(debit, credit) >= th.threshold)
-        FROM (@LIVE_LINES@) l
+        FROM (@LIVE_LINE_ROWS@) l
         JOIN (SELECT unnest(?::DECIMAL(18,2)[]) AS threshold) th
           ON greatest(debit, credit) >= th.threshold * (1 - ?::DECIMAL(9,4))
          AND greatest(debit, credit) < th.threshold * (1 + ?::DECIMAL(9,4))
-        GROUP BY th.threshold ORDER BY th.threshold""".replace("@LIVE_LINES@", LIVE_LINES),
+        GROUP BY th.threshold ORDER BY th.threshold""".replace("@LIVE_LINE_ROWS@", SQL_FRAGMENTS["LIVE_LINE_ROWS"]),
         [thresholds, options.below_threshold_margin, options.below_threshold_margin]).fetchall()
     findings: list[Finding] = []
     for threshold, below, above in bands:
@@ -119,8 +119,9 @@ def below_threshold(case: Case, options: CheckOptions) -> Iterable[Finding]:
                    json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
                                'account_id', account_id, 'amount', @LINE_AMOUNT@::VARCHAR,
                                'threshold', ?::VARCHAR, 'just_below', ?, 'just_above', ?,
-                               'created_by', created_by)::VARCHAR
-            FROM (@LIVE_LINES@)
+                               'created_by', (SELECT created_by FROM journal_entries e
+                                              WHERE e.source_id = l.source_id AND e.entry_id = l.entry_id))::VARCHAR
+            FROM (@LIVE_LINE_ROWS@) l
             WHERE @LINE_AMOUNT@ < ? AND @LINE_AMOUNT@ >= ? * (1 - ?::DECIMAL(9,4))
             ORDER BY 3 DESC, entry_id, line_no LIMIT ?""",
             [threshold, below, above, threshold, below, above, threshold, threshold, options.below_threshold_margin,
@@ -161,7 +162,7 @@ def duplicate_payments(case: Case, options: CheckOptions) -> Iterable[Finding]:
 def rare_account_pairs(case: Case, options: CheckOptions) -> Iterable[Finding]:
     """Return a finding per debit/credit account pair that occurs in at most ``rare_pair_max`` live entries."""
     return sql_findings(case, "journal.rare_account_pairs", """
-        WITH lines AS (SELECT source_id, entry_id, account_id, debit, credit FROM (@LIVE_LINES@)),
+        WITH lines AS (SELECT source_id, entry_id, account_id, debit, credit FROM (@LIVE_LINE_ROWS@)),
         pairs AS (
             SELECT DISTINCT d.source_id, d.entry_id, d.account_id AS debit_account, c.account_id AS credit_account
             FROM lines d JOIN lines c USING (source_id, entry_id)
@@ -169,15 +170,18 @@ def rare_account_pairs(case: Case, options: CheckOptions) -> Iterable[Finding]:
         rare AS (
             SELECT source_id, debit_account, credit_account, count(*) AS entries,
                    list(entry_id ORDER BY entry_id) AS entry_ids
-            FROM pairs GROUP BY ALL HAVING count(*) <= ?)
-        SELECT 'journal_entries', format('{}/{}', debit_account, credit_account),
-               (SELECT sum(t.debit) FROM (@LIVE_TOTALS@) t
-                 WHERE t.source_id = r.source_id AND list_contains(r.entry_ids, t.entry_id)),
+            FROM pairs GROUP BY ALL HAVING count(*) <= ?),
+        amounts AS (
+            SELECT p.source_id, p.debit_account, p.credit_account, sum(t.debit) AS amount
+            FROM pairs p SEMI JOIN rare USING (source_id, debit_account, credit_account)
+            JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id) GROUP BY ALL)
+        SELECT 'journal_entries', format('{}/{}', debit_account, credit_account), a.amount,
                format('Debit {} / credit {} occurs in only {} entr{}: {}', debit_account, credit_account, entries,
                       CASE WHEN entries = 1 THEN 'y' ELSE 'ies' END, array_to_string(entry_ids, ', ')),
                json_object('source_id', source_id, 'debit_account', debit_account,
                            'credit_account', credit_account, 'entry_ids', entry_ids)::VARCHAR
-        FROM rare r ORDER BY entries, debit_account, credit_account LIMIT ?""",
+        FROM rare r JOIN amounts a USING (source_id, debit_account, credit_account)
+        ORDER BY entries, debit_account, credit_account LIMIT ?""",
         [options.rare_pair_max, options.max_findings])
 
 
@@ -186,14 +190,16 @@ def rare_account_pairs(case: Case, options: CheckOptions) -> Iterable[Finding]:
 def missing_descriptions(case: Case, options: CheckOptions) -> Iterable[Finding]:
     """Return a finding per live entry with neither an entry description nor any line description."""
     return sql_findings(case, "journal.missing_descriptions", """
-        SELECT 'journal_entries', entry_id, sum(debit),
-               format('Entry {} ({} lines, total {}) has no description', entry_id, count(*), sum(debit)::VARCHAR),
-               json_object('source_id', source_id, 'entry_id', entry_id, 'posting_date', any_value(posting_date),
-                           'created_by', any_value(created_by))::VARCHAR
-        FROM (@LIVE_LINES@)
-        GROUP BY source_id, entry_id
-        HAVING coalesce(trim(any_value(entry_description)), '') = ''
-           AND bool_and(coalesce(trim(description), '') = '')
+        WITH blank AS (
+            SELECT source_id, entry_id, posting_date, created_by FROM (@LIVE_ENTRIES@)
+            WHERE coalesce(trim(description), '') = '')
+        SELECT 'journal_entries', entry_id, t.debit,
+               format('Entry {} ({} lines, total {}) has no description', entry_id, t.lines, t.debit::VARCHAR),
+               json_object('source_id', source_id, 'entry_id', entry_id, 'posting_date', b.posting_date,
+                           'created_by', b.created_by)::VARCHAR
+        FROM blank b JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id)
+        WHERE NOT EXISTS (SELECT 1 FROM journal_lines l WHERE l.source_id = b.source_id
+                          AND l.entry_id = b.entry_id AND coalesce(trim(l.description), '') <> '')
         ORDER BY 3 DESC, 2 LIMIT ?""", [options.max_findings])
 
 
@@ -232,8 +238,9 @@ def period_end_clustering(case: Case, options: CheckOptions) -> Iterable[Finding
 def seldom_used_accounts(case: Case, options: CheckOptions) -> Iterable[Finding]:
     """Return a finding per live line on an account that has at most ``seldom_account_max`` live lines."""
     return sql_findings(case, "journal.seldom_used_accounts", """
-        WITH l AS (SELECT *, count(*) OVER (PARTITION BY source_id, account_id) AS account_lines
-                   FROM (@LIVE_LINES@))
+        WITH counts AS (SELECT source_id, account_id, count(*) AS account_lines FROM (@LIVE_LINE_ROWS@)
+                        GROUP BY ALL HAVING count(*) <= ?),
+        l AS (SELECT * FROM (@LIVE_LINE_ROWS@) JOIN counts USING (source_id, account_id))
         SELECT 'journal_lines', format('{}#{}', entry_id, line_no), @LINE_AMOUNT@,
                format('Account {} is used by only {} line{}; entry {} line {} posts {} to it', account_id,
                       account_lines, CASE WHEN account_lines = 1 THEN '' ELSE 's' END, entry_id, line_no,
@@ -241,5 +248,4 @@ def seldom_used_accounts(case: Case, options: CheckOptions) -> Iterable[Finding]
                json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
                            'account_id', account_id, 'account_lines', account_lines,
                            'amount', @LINE_AMOUNT@::VARCHAR)::VARCHAR
-        FROM l WHERE account_lines <= ?
-        ORDER BY account_id, entry_id, line_no LIMIT ?""", [options.seldom_account_max, options.max_findings])
+        FROM l ORDER BY account_id, entry_id, line_no LIMIT ?""", [options.seldom_account_max, options.max_findings])
