@@ -101,10 +101,12 @@ def entry_numbering(case: Case, options: CheckOptions) -> Iterable[Finding]:
     number used twice (entry ids sharing journal, prefix and number)."""
     return sql_findings(case, "integrity.entry_numbering", r"""
         WITH numbered AS (
-            SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id, parts.prefix,
-                   TRY_CAST(parts.number AS BIGINT) AS number
-            FROM (SELECT *, regexp_extract(entry_id, '^(.*?)(\d+)\**$', ['prefix', 'number']) AS parts
-                  FROM journal_entries)),
+            SELECT source_id, journal_id, entry_id, left(bare, length(bare) - length(digits)) AS prefix,
+                   TRY_CAST(digits AS BIGINT) AS number
+            FROM (SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id,
+                         rtrim(entry_id, '*') AS bare, regexp_extract(entry_id, '(\d+)\**$', 1) AS digits
+                  FROM journal_entries)
+            WHERE digits <> ''),
         ordered AS (
             SELECT *, lag(number) OVER w AS previous_number, lag(entry_id) OVER w AS previous_entry
             FROM numbered WHERE number IS NOT NULL
