@@ -178,20 +178,22 @@ def _benford_findings(case: Case, options: CheckOptions, test: str) -> list[Find
         case.con.register("taxaudit_benford_spikes", spike_table)
         try:
             findings.extend(sql_findings(case, check_id, f"""
-                WITH hits AS (
-                    SELECT *, {DIGIT_SQL[test]} AS digit FROM ({_amounts_sql()})
-                    WHERE {DIGIT_SQL[test]} IN (SELECT spike_digit FROM taxaudit_benford_spikes))
-                SELECT 'journal_lines', format('{{}}#{{}}', entry_id, line_no), a,
+                WITH top AS (
+                    -- top-N per digit as a streaming aggregate: no sort of the (possibly millions of) hits
+                    SELECT digit, unnest(max_by({{'source_id': source_id, 'entry_id': entry_id, 'line_no': line_no,
+                                                  'account_id': account_id, 'a': a}}, (a, entry_id, line_no), ?)) AS r
+                    FROM (SELECT *, {DIGIT_SQL[test]} AS digit FROM ({_amounts_sql()}))
+                    WHERE digit IN (SELECT spike_digit FROM taxaudit_benford_spikes) GROUP BY digit)
+                SELECT 'journal_lines', format('{{}}#{{}}', r.entry_id, r.line_no), r.a,
                        format('Digit {{}} is over-represented ({{}} amounts, {{}} more than expected, Z = {{}}); '
                               'entry {{}} line {{}} on account {{}}: {{}}', digit, spike_observed, spike_excess,
-                              spike_z, entry_id, line_no, account_id, a::VARCHAR),
-                       json_object('source_id', source_id, 'entry_id', entry_id, 'line_no', line_no,
-                                   'account_id', account_id, 'amount', a::VARCHAR, 'test', ?, 'digit', digit,
+                              spike_z, r.entry_id, r.line_no, r.account_id, r.a::VARCHAR),
+                       json_object('source_id', r.source_id, 'entry_id', r.entry_id, 'line_no', r.line_no,
+                                   'account_id', r.account_id, 'amount', r.a::VARCHAR, 'test', ?, 'digit', digit,
                                    'z', spike_z, 'summary', ?)::VARCHAR
-                FROM hits JOIN taxaudit_benford_spikes ON digit = spike_digit
-                QUALIFY row_number() OVER (PARTITION BY digit ORDER BY a DESC, entry_id, line_no) <= ?
-                ORDER BY spike_z DESC, a DESC, entry_id, line_no""",
-                [options.benford_minimum, test, summary, per_digit]))
+                FROM top JOIN taxaudit_benford_spikes ON digit = spike_digit
+                ORDER BY spike_z DESC, r.a DESC, r.entry_id, r.line_no""",
+                [per_digit, options.benford_minimum, test, summary]))
         finally:
             case.con.unregister("taxaudit_benford_spikes")
     findings.append(Finding(check_id, "medium" if result.band == BAND_NAMES[-1] else "low",

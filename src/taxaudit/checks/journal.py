@@ -162,26 +162,29 @@ def duplicate_payments(case: Case, options: CheckOptions) -> Iterable[Finding]:
 def rare_account_pairs(case: Case, options: CheckOptions) -> Iterable[Finding]:
     """Return a finding per debit/credit account pair that occurs in at most ``rare_pair_max`` live entries."""
     return sql_findings(case, "journal.rare_account_pairs", """
-        WITH lines AS (SELECT source_id, entry_id, account_id, debit, credit FROM (@LIVE_LINE_ROWS@)),
+        WITH sides AS (
+            SELECT source_id, entry_id,
+                   list(DISTINCT account_id) FILTER (WHERE debit > 0) AS debits,
+                   list(DISTINCT account_id) FILTER (WHERE credit > 0) AS credits
+            FROM (@LIVE_LINE_ROWS@) GROUP BY source_id, entry_id),
+        debit_side AS (SELECT source_id, entry_id, unnest(debits) AS debit_account, credits FROM sides),
         pairs AS (
-            SELECT DISTINCT d.source_id, d.entry_id, d.account_id AS debit_account, c.account_id AS credit_account
-            FROM lines d JOIN lines c USING (source_id, entry_id)
-            WHERE d.debit > 0 AND c.credit > 0 AND d.account_id <> c.account_id),
+            SELECT source_id, entry_id, debit_account, unnest(credits) AS credit_account FROM debit_side),
+        counted AS (
+            SELECT source_id, debit_account, credit_account FROM pairs WHERE debit_account <> credit_account
+            GROUP BY ALL HAVING count(*) <= ?),
+        rare_entries AS (
+            SELECT * FROM pairs SEMI JOIN counted USING (source_id, debit_account, credit_account)),
         rare AS (
-            SELECT source_id, debit_account, credit_account, count(*) AS entries,
-                   list(entry_id ORDER BY entry_id) AS entry_ids
-            FROM pairs GROUP BY ALL HAVING count(*) <= ?),
-        amounts AS (
-            SELECT p.source_id, p.debit_account, p.credit_account, sum(t.debit) AS amount
-            FROM pairs p SEMI JOIN rare USING (source_id, debit_account, credit_account)
-            JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id) GROUP BY ALL)
-        SELECT 'journal_entries', format('{}/{}', debit_account, credit_account), a.amount,
+            SELECT r.source_id, r.debit_account, r.credit_account, count(*) AS entries,
+                   list(r.entry_id ORDER BY r.entry_id) AS entry_ids, sum(t.debit) AS amount
+            FROM rare_entries r JOIN (@ENTRY_TOTALS@) t USING (source_id, entry_id) GROUP BY ALL)
+        SELECT 'journal_entries', format('{}/{}', debit_account, credit_account), amount,
                format('Debit {} / credit {} occurs in only {} entr{}: {}', debit_account, credit_account, entries,
                       CASE WHEN entries = 1 THEN 'y' ELSE 'ies' END, array_to_string(entry_ids, ', ')),
                json_object('source_id', source_id, 'debit_account', debit_account,
                            'credit_account', credit_account, 'entry_ids', entry_ids)::VARCHAR
-        FROM rare r JOIN amounts a USING (source_id, debit_account, credit_account)
-        ORDER BY entries, debit_account, credit_account LIMIT ?""",
+        FROM rare ORDER BY entries, debit_account, credit_account LIMIT ?""",
         [options.rare_pair_max, options.max_findings])
 
 
