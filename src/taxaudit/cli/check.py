@@ -37,6 +37,16 @@ def _check_progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
+@contextmanager
+def _status(enabled: bool, what: str) -> Iterator[None]:
+    """Show a Rich spinner on stderr while a single long step runs (nothing in --json mode)."""
+    if not enabled:
+        yield
+        return
+    with err_console.status(what):
+        yield
+
+
 def _parse_date(text: str | None) -> date | None:
     if not text:
         return None
@@ -87,7 +97,7 @@ def benford(
     """Print the Benford table (digit, observed, expected, Z) with MAD and Nigrini's conformity band."""
     if digits not in TESTS:
         raise CheckError(f"unknown --digits {digits!r}", hint=f"use one of: {', '.join(TESTS)}")
-    with open_case(case, read_only=True) as opened:
+    with open_case(case, read_only=True) as opened, _status(not as_json, f"Benford {digits}-digit test"):
         result = benford_test(opened, digits)
     if as_json:
         print_json(result.to_dict())
@@ -118,7 +128,7 @@ def report(
 
     if format not in {"html", "xlsx"}:
         raise CheckError(f"unknown report format {format!r}", hint="use --format html or --format xlsx")
-    with open_case(case) as opened:
+    with open_case(case) as opened, _status(not as_json, f"writing the {format} report"):
         path = write_books_html(opened, out) if format == "html" else write_books_xlsx(opened, out)
     if as_json:
         print_json({"path": path, "format": format, "sha256": sha256_file(path), "size_bytes": path.stat().st_size,
