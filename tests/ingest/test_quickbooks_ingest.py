@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from taxaudit.errors import IngestError, SourceEncodingError
 from taxaudit.ingest.pipeline import IngestOptions, detect_format, ingest_files
@@ -112,3 +114,33 @@ def test_fatal_problems_roll_back_the_ingest(case, tmp_path, content, error, fmt
         ingest_files(case, [path], IngestOptions(format=fmt))
     assert raised.value.where and raised.value.hint
     assert case.con.execute("SELECT count(*) FROM sources").fetchone() == (0,)
+
+
+money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(transactions=st.lists(st.lists(money, min_size=1, max_size=4), min_size=1, max_size=6),
+       junk=st.lists(st.sampled_from(["SPL\tx\tCHECK\t01/02/2025\tSales\t\t\t1.00", "TRNS\t\tCHECK\tnot a date",
+                                      "INVITEM\tWidget"]), max_size=3))
+def test_iif_round_trip_loads_every_amount_or_quarantines_the_row(tmp_path_factory, transactions, junk):
+    """Property: splits negate the TRNS line, so a written transaction comes back balanced with the same total;
+    stray rows are quarantined and rows_read == rows_loaded + rows_quarantined."""
+    lines = ["!TRNS\tTRNSID\tTRNSTYPE\tDATE\tACCNT\tNAME\tCLASS\tAMOUNT",
+             "!SPL\tSPLID\tTRNSTYPE\tDATE\tACCNT\tNAME\tCLASS\tAMOUNT", "!ENDTRNS", *junk]
+    for number, splits in enumerate(transactions, start=1):
+        lines.append(f"TRNS\t{number}\tCHECK\t03/{number:02d}/2025\tChecking\t\t\t{-sum(splits):,}")
+        lines.extend(f"SPL\t{number}{i}\tCHECK\t03/{number:02d}/2025\tExpense {i}\t\t\t{amount}"
+                     for i, amount in enumerate(splits))
+        lines.append("ENDTRNS")
+    root = tmp_path_factory.mktemp("iif")
+    path = root / "random.iif"
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    with init_case(root / "case") as case:
+        [result] = ingest_files(case, [path])
+        totals = case.con.execute("SELECT count(DISTINCT entry_id), sum(debit), sum(credit) FROM journal_lines")
+        entries, debit, credit = totals.fetchone()
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    assert result.rows_quarantined == len(junk)
+    assert entries == len(transactions)
+    assert debit == credit == sum(sum(splits) for splits in transactions)
