@@ -102,7 +102,7 @@ def entry_numbering(case: Case, options: CheckOptions) -> Iterable[Finding]:
     return sql_findings(case, "integrity.entry_numbering", r"""
         WITH numbered AS (
             SELECT source_id, journal_id, entry_id, left(bare, length(bare) - length(digits)) AS prefix,
-                   TRY_CAST(digits AS BIGINT) AS number
+                   TRY_CAST(digits AS BIGINT) AS number, length(digits)::INTEGER AS width
             FROM (SELECT source_id, coalesce(journal_id, '') AS journal_id, entry_id,
                          rtrim(entry_id, '*') AS bare, regexp_extract(entry_id, '(\d+)\**$', 1) AS digits
                   FROM journal_entries)
@@ -117,7 +117,7 @@ def entry_numbering(case: Case, options: CheckOptions) -> Iterable[Finding]:
                                 previous_entry, entry_id)
                     WHEN number - previous_number = 2
                     THEN format('Journal {}: entry number {}{} is missing between {} and {}', journal_id, prefix,
-                                number - 1, previous_entry, entry_id)
+                                lpad((number - 1)::VARCHAR, width, '0'), previous_entry, entry_id)
                     ELSE format('Journal {}: {} entry numbers are missing between {} and {}', journal_id,
                                 number - previous_number - 1, previous_entry, entry_id) END,
                json_object('source_id', source_id, 'journal_id', journal_id,

@@ -46,11 +46,13 @@ class CheckSection:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _evidence_summary(evidence: dict[str, Any]) -> str:
+def _evidence_summary(evidence: dict[str, Any], message: str) -> str:
+    """Return the evidence keys a reader needs beyond the message (values the message already shows are left
+    out)."""
     parts = []
     for key in EVIDENCE_KEYS:
         value = evidence.get(key)
-        if value is None or value == "":
+        if value is None or value == "" or (not isinstance(value, list) and str(value)[:16] in message):
             continue
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value[:8]) + (" …" if len(value) > 8 else "")
@@ -80,7 +82,7 @@ def _sections(case: Case, evidence_rows: int) -> list[CheckSection]:
                 payload = json.loads(evidence) if evidence else {}
                 section.rows.append({"severity": severity, "subject_table": table, "subject_key": key,
                                      "amount": row_amount, "message": message, "evidence": payload,
-                                     "evidence_text": _evidence_summary(payload)})
+                                     "evidence_text": _evidence_summary(payload, message)})
         sections.append(section)
     sections.sort(key=lambda s: (s.count == 0, SEVERITY_ORDER.get(s.severity, 9), s.check_id))
     return sections
