@@ -84,8 +84,8 @@ def _tamper(ledger: Ledger, books: PlantedBooks | None) -> Iterator[Txn]:
     after_close = date(year + 1, 2, 1)
     paid: Txn | None = None
     duplicate_done = False
-    for clean in ledger.transactions():
-        txn = copy.deepcopy(clean)
+    # The clean stream builds new Txn objects on every pass, so they can be changed in place.
+    for txn in ledger.transactions():
         tid = txn.transaction_id
         if tid == ids["deleted"]:
             if books is not None:
