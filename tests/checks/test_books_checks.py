@@ -103,3 +103,27 @@ def test_unknown_check_is_a_clear_error(ledger_case):
     with pytest.raises(CheckError) as raised:
         run_checks(ledger_case, ["journal.nope"])
     assert "journal.weekend_postings" in raised.value.hint
+
+
+def test_duplicate_numbers_user_pattern_and_period_end_clustering(ledger_case):
+    from datetime import datetime
+
+    from conftest import add_entry
+
+    con = ledger_case.con
+    add_entry(con, "GL-08", date(2025, 3, 20), [("6800", "10.00", "0"), ("1920", "0", "10.00")])
+    # 110 sales entries keyed by ANNE and one by PER, who never keys sales (under 1 % of the journal); 30 of
+    # them in the last 3 days of September: 27 % of the month's entries in 10 % of its days.
+    for n in range(110):
+        day = date(2025, 9, 28 + n % 3) if n < 30 else date(2025, 9, 1 + n % 20)
+        add_entry(con, f"S-{n + 1}", day, [("1500", "100.00", "0"), ("3000", "0", "100.00")], journal="S")
+    add_entry(con, "S-111", date(2025, 9, 10), [("1500", "100.00", "0"), ("3000", "0", "100.00")], journal="S",
+              user="PER", created_at=datetime(2025, 9, 10, 12, 0))
+    runs = run_checks(ledger_case, ["integrity.entry_numbering", "audit.rare_user_journal",
+                                    "journal.period_end_clustering"])
+    duplicates = [f for f in runs[0].findings if f.evidence["kind"] == "duplicate"]
+    assert [f.evidence["entry_ids"] for f in duplicates] == [["GL-08", "GL-8"]]
+    [rare] = runs[1].findings
+    assert rare.subject_key == "S-111" and rare.evidence["user_entries"] == 1
+    [month] = runs[2].findings
+    assert month.subject_key == "2025-09" and month.evidence["at_period_end"] == 30
