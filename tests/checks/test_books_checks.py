@@ -108,7 +108,7 @@ def test_unknown_check_is_a_clear_error(ledger_case):
 def test_duplicate_numbers_user_pattern_and_period_end_clustering(ledger_case):
     from datetime import datetime
 
-    from conftest import add_entry
+    from books_ledger import add_entry
 
     con = ledger_case.con
     add_entry(con, "GL-08", date(2025, 3, 20), [("6800", "10.00", "0"), ("1920", "0", "10.00")])
