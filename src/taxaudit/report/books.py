@@ -15,7 +15,7 @@ from typing import Any
 
 from taxaudit import __version__
 from taxaudit.checks.benford import TESTS, Z_CRITICAL, BenfordResult, benford_test
-from taxaudit.checks.registry import LIVE_ENTRIES, LIVE_LINES, CheckError, all_checks
+from taxaudit.checks.registry import LIVE_ENTRIES, LIVE_LINES, CheckError, CheckOptions, all_checks
 from taxaudit.report import charts
 from taxaudit.report.html import render_html
 from taxaudit.report.xlsx import add_table_sheet, new_workbook
@@ -158,7 +158,8 @@ def books_report_data(case: Case, *, evidence_rows: int = 100) -> dict[str, Any]
     entries = case.con.execute("SELECT status, count(*) FROM journal_entries GROUP BY 1 ORDER BY 1").fetchall()
     sections = _sections(case, evidence_rows)
     return {
-        "title": f"Books analytics — {title or 'case'}",
+        "title": f"Books analytics — {title or case.root.name}",
+        "benford_minimum_count": CheckOptions().benford_minimum_count,
         "case": {"case_id": case_id, "title": title, "country": country, "created_at": created,
                  "root": str(case.root)},
         "sources": sources,
