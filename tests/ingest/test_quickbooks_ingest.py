@@ -27,6 +27,7 @@ def test_iif_is_sniffed_and_loaded_with_windows_1252_names(case):
     assert detect_format(DATA / "company.iif", IngestOptions()) == "iif"
     [result] = ingest_files(case, [DATA / "company.iif"])
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (22, 22, 0)
+    assert result.format_version == "IIF (QuickBooks Pro Version 34.0D Release R6P)"  # from the HDR record
     # 7 accounts + 2 customers + 2 vendors + 11 TRNS/SPL lines; the splits negate the TRNS line
     assert (result.entries, result.lines) == (5, 11)
     assert case.con.execute("SELECT name FROM parties WHERE role = 'customer' ORDER BY 1").fetchall() == [

@@ -1,8 +1,10 @@
 """QuickBooks Desktop ingest: IIF files and the Audit Trail report exported to CSV or XLSX.
 
 **IIF** (Intuit Interchange Format) is tab-separated text, usually Windows-1252. A line starting with ``!``
-declares the columns of a record type (``!TRNS``, ``!SPL``, ``!ENDTRNS``, ``!ACCNT``, ``!CUST``, ``!VEND``,
-``!EMP``, ``!OTHERNAME``); the lines after it carry records of that type. A transaction is one ``TRNS`` line, its
+declares the columns of a record type (``!HDR``, ``!TRNS``, ``!SPL``, ``!ENDTRNS``, ``!ACCNT``, ``!CUST``,
+``!VEND``, ``!EMP``, ``!OTHERNAME``); the lines after it carry records of that type. HDR (the exporting
+program) becomes the format version; list types that are not books (INVITEM, CLASS, CTYPE, ...) are
+quarantined as ``unsupported_record`` so nothing is silently dropped. A transaction is one ``TRNS`` line, its
 ``SPL`` (split) lines and an ``ENDTRNS`` line. Amounts are signed: positive debits, negative credits; the splits
 negate the TRNS line so a balanced transaction sums to zero. Dates are ``MM/DD/YYYY`` (or ``M/D/YY``).
 Source rows: every TRNS, SPL and list line (the ``!`` headers and ENDTRNS are structure). Locator: ``line N``.
@@ -154,9 +156,11 @@ class IifFormat:
         text, encoding = decode(path, where)
         reader = _IifReader(loader, where)
         reader.read(text, progress)
-        return ParseOutcome(format_version="IIF", rows_read=reader.rows_read,
+        program = " ".join(v for v in (reader.hdr.get("PROD"), reader.hdr.get("VER"), reader.hdr.get("REL")) if v)
+        return ParseOutcome(format_version=f"IIF ({program})" if program else "IIF", rows_read=reader.rows_read,
                             details={"encoding": encoding, "transactions": reader.transactions,
-                                     "record_types": dict(sorted(reader.record_types.items()))})
+                                     "record_types": dict(sorted(reader.record_types.items())),
+                                     "hdr": reader.hdr})
 
 
 def _split_iif(line: str) -> list[str]:
@@ -183,6 +187,7 @@ class _IifReader:
         self.entry_ids: set[str] = set()
         self.trnsids: set[str] = set()
         self.open: _IifTransaction | None = None
+        self.hdr: dict[str, str] = {}
 
     def read(self, text: str, progress: Callable[[int], None]) -> None:
         done = 0
@@ -201,6 +206,10 @@ class _IifReader:
                 continue
             if key == "ENDTRNS":
                 self._end_transaction(number, raw)
+                continue
+            if key == "HDR":  # the exporting program and version: file metadata, not a ledger row
+                header = self.headers.get(key, [])
+                self.hdr = {name: fields[i].strip() for i, name in enumerate(header) if i and i < len(fields)}
                 continue
             self.rows_read += 1
             self.record_types[key] = self.record_types.get(key, 0) + 1
