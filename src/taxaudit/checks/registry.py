@@ -177,6 +177,10 @@ def sql_findings(case: Case, check_id: str, sql: str, params: Sequence[Any] = ()
     all the work in DuckDB, so Python only wraps the hits.
     """
     item = REGISTRY[check_id]
+    if "@ENTRY_TOTALS@" in sql and not case.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'taxaudit_entry_totals'"
+    ).fetchall()[0][0]:
+        prepare_run(case)  # a check called on its own, outside run_checks
     for name, fragment in SQL_FRAGMENTS.items():
         sql = sql.replace(f"@{name}@", f"({fragment})")
     rows = case.con.execute(sql, list(params)).fetchall()
