@@ -30,8 +30,20 @@ def demo(
                   f"{ingest['lines']:,} lines, "
                   f"debit {ingest['total_debit']} = credit {ingest['total_credit']}; "
                   f"{ingest['rows_quarantined']} rows quarantined")
+    trail = summary.get("audit_trail")
+    if trail:
+        console.print(f"QuickBooks Audit Trail export ingested: {trail['entries']} altered entries, "
+                      f"{trail['rows_read']} rows")
+    checks = summary.get("checks")
+    if checks:
+        console.print(f"Checks: {checks['findings']} findings; planted irregularities found "
+                      f"{checks['planted_found']} of {checks['planted']}"
+                      + (f" (missed: {', '.join(checks['planted_missed'])})" if checks["planted_missed"] else "")
+                      + f"; {checks['other_findings']} other findings")
+    if summary.get("report"):
+        console.print(f"Report: {summary['report']['html']} and {summary['report']['xlsx']}")
     for name, value in summary.items():
-        if name not in {"company", "org_number", "ingest", "case", "custody"}:
+        if name not in {"company", "org_number", "ingest", "case", "custody", "audit_trail", "checks", "report"}:
             headline = value.get("headline") if isinstance(value, dict) else None
             console.print(f"[bold]{name}[/bold]: {headline or value}")
     custody = summary["custody"]

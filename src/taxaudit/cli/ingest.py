@@ -16,7 +16,7 @@ from taxaudit.store import open_case
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Source files (SAF-T XML, CSV ledgers, ...).")],
     case: CaseOption,
-    format: Annotated[str, typer.Option("--format", help="auto | saft | csv")] = "auto",
+    format: Annotated[str, typer.Option("--format", help="auto | saft | iif | qb_audit_trail | csv")] = "auto",
     mapping: Annotated[str | None, typer.Option(help="CSV mapping: a YAML file or a shipped name.")] = None,
     validate: Annotated[bool, typer.Option("--validate", help="Validate XML against the official XSD.")] = False,
     schema: Annotated[str | None, typer.Option(help="XSD for --validate (else $TAXAUDIT_SAFT_XSD).")] = None,

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from taxaudit.model.entry_versions import ENTRY_VERSION_COLUMNS
+
 MONEY = pa.decimal128(18, 2)
 RATE = pa.decimal128(9, 4)
 
@@ -51,13 +53,14 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("invoice_no", pa.string()), ("invoice_date", pa.date32()), ("net_amount", MONEY), ("vat_amount", MONEY),
         ("vat_rate", RATE), ("currency", pa.string()), ("period", pa.string()),
     ],
+    "entry_versions": ENTRY_VERSION_COLUMNS,
     "quarantine": [
         ("locator", pa.string()), ("reason_code", pa.string()), ("reason", pa.string()), ("raw", pa.string()),
     ],
 }
 
 # Tables whose rows count as source rows (quarantine rows count separately; the rest are derived).
-ROW_TABLES = ("accounts", "parties", "tax_codes", "journal_lines", "invoices")
+ROW_TABLES = ("accounts", "parties", "tax_codes", "journal_lines", "invoices", "entry_versions")
 
 
 def money_array(values: tuple[Any, ...]) -> pa.Array:

@@ -89,9 +89,9 @@ class IngestResult:
 
 def format_modules() -> dict[str, FormatModule]:
     """Return the registered format modules by name, in sniffing order."""
-    from taxaudit.ingest import csv_ledger, saft
+    from taxaudit.ingest import csv_ledger, quickbooks, saft
 
-    return {"saft": saft, "csv": csv_ledger}
+    return {"saft": saft, "iif": quickbooks.IIF, "qb_audit_trail": quickbooks.AUDIT_TRAIL, "csv": csv_ledger}
 
 
 def detect_format(path: Path, options: IngestOptions, name: str | None = None) -> str:
