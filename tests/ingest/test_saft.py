@@ -232,7 +232,12 @@ def test_duplicate_transaction_id_is_quarantined(case: Case, tmp_path: Path) -> 
     [result] = ingest_files(case, [write(tmp_path, document(SALE + PAYMENT + duplicate, entries="3"))])
     assert result.entries == 2 and result.rows_quarantined == 3
     reason = case.con.execute("SELECT DISTINCT reason FROM quarantine").fetchone()[0]
-    assert "TransactionID T1 appears twice" in reason and "journal_entries.entry_id = 'T1'" in reason
+    assert "TransactionID T1 appears twice" in reason
+    assert "first at /AuditFile/GeneralLedgerEntries/Journal[1]/Transaction[1]" in reason
+    locators = case.con.execute("SELECT locator FROM quarantine ORDER BY locator").fetchall()
+    assert locators == [(f"/AuditFile/GeneralLedgerEntries/Journal[1]/Transaction[3]/Line[{n}]",) for n in (1, 2, 3)]
+    description = case.con.execute("SELECT description FROM journal_entries WHERE entry_id = 'T1'").fetchone()
+    assert description == ("Tx T1",)  # the first occurrence is the one loaded
 
 
 def test_transaction_without_lines_is_one_quarantined_row(case: Case, tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def test_quarantine_locators_are_those_of_the_whole_file(tmp_path: Path, monkeyp
     )
 
 
-def test_duplicate_across_the_cut_falls_back_to_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duplicate_across_the_cut_is_decided_like_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = document(many("A", 20) + many("A", 20), entries="40")
     source = tmp_path / "dup.xml"
     source.write_text(text, encoding="utf-8")

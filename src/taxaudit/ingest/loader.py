@@ -59,6 +59,13 @@ COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
     ],
 }
 
+# Staging-only columns a parser may append to its rows (after the canonical ones); they are never inserted into
+# the case tables but let the load step reason across the whole source, e.g. about duplicate keys.
+STAGING_EXTRAS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "journal_entries": [("ordinal", pa.int64()), ("locator", pa.string())],
+    "journal_lines": [("ordinal", pa.int64()), ("position", pa.int32())],
+}
+
 # Tables whose rows count as source rows (quarantine rows count separately; the rest are derived).
 ROW_TABLES = ("accounts", "parties", "tax_codes", "journal_lines", "invoices", "entry_versions")
 
@@ -126,6 +133,7 @@ class Loader:
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
+    extras: bool = False  # rows of journal_entries/journal_lines carry STAGING_EXTRAS values at their end
     _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
     _pending: Future[None] | None = None
     _executor: ThreadPoolExecutor | None = None
@@ -178,20 +186,30 @@ class Loader:
             writer.close()
         return {table: self._path(table) for table in self._writers}
 
+    def take_staged(self) -> dict[str, Path]:
+        """Finish staging and hand the files to the caller, who loads them; :meth:`flush` then loads nothing."""
+        staged = self.finish_staging()
+        self._writers = {}
+        return staged
+
     def load_parquet(self, table: str, path: Path) -> None:
         """Bulk-insert a staged Parquet file (columns as in ``COLUMNS[table]``) under this loader's source_id."""
         names = ", ".join(name for name, _ in COLUMNS[table])
         self.con.execute(f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM read_parquet(?)",
                          [self.source_id, str(path)])
 
-    def close(self) -> None:
-        """Stop the background writer and remove the staging files (also after a failure)."""
+    def stop(self) -> None:
+        """Stop the background writer and close open Parquet writers; staged files stay."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         for writer in self._writers.values():
             with suppress(Exception):
                 writer.close()
+
+    def close(self) -> None:
+        """Stop the background writer and remove the staging files (also after a failure)."""
+        self.stop()
         shutil.rmtree(self.staging, ignore_errors=True)
         with suppress(OSError):
             self.staging.parent.rmdir()  # the shared .staging folder, once no other load uses it
@@ -217,7 +235,7 @@ class Loader:
         self._pending = self._executor.submit(self._stage, table, rows)
 
     def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        columns = COLUMNS[table]
+        columns = COLUMNS[table] + (STAGING_EXTRAS.get(table, []) if self.extras else [])
         arrays = [money_array(values) if typ == MONEY else pa.array(values, type=typ)
                   for values, (_, typ) in zip(zip(*rows, strict=True), columns, strict=True)]
         batch = pa.table(arrays, names=[name for name, _ in columns])

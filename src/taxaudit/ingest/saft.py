@@ -26,6 +26,7 @@ from lxml import etree
 from taxaudit.errors import IngestError, SchemaValidationError
 from taxaudit.ingest.loader import Loader
 from taxaudit.ingest.pipeline import IngestOptions, ParseOutcome
+from taxaudit.ingest.saft_load import StagedPart, load_parts
 from taxaudit.ingest.xmlsafe import HARDENED, CountingReader, refuse_dtd, root_element, xml_error
 from taxaudit.model.finding import Finding
 from taxaudit.model.money import CENT, MAX_AMOUNT, fmt
@@ -153,7 +154,6 @@ class SaftReader:
         self.header: dict[str, Any] = {}
         self.declared: dict[str, Any] = {}
         self.transactions_read = 0
-        self.seen_ids: set[str] = set()
         self.account_ids: set[str] = set()
         self.journal_index = 0
         self.journal: Any = None
@@ -352,13 +352,6 @@ class SaftReader:
             entry_id = (get(t.TransactionID) or "").strip()
             if not entry_id:
                 raise _Bad("missing_element", "TransactionID is missing")
-            # Only the IDs are kept (a set stays small for millions of entries); the first occurrence is the one
-            # loaded, so the message points at it by its key in journal_entries.
-            if entry_id in self.seen_ids:
-                raise _Bad("duplicate_key", f"TransactionID {entry_id} appears twice; SAF-T requires TransactionID "
-                                            f"to be unique in the file (the earlier one is journal_entries.entry_id "
-                                            f"= {entry_id!r})")
-            self.seen_ids.add(entry_id)
             document_date = _date(get(t.TransactionDate), "TransactionDate")
             posting_date = _date(get(t.GLPostingDate), "GLPostingDate")
             created_at = _timestamp(get(t.SystemEntryDate), "SystemEntryDate")
@@ -396,7 +389,8 @@ class SaftReader:
             on_day = entry_time and day_prefix and entry_time.startswith(day_prefix)
             if on_day and (first_time is None or entry_time < first_time):
                 first_time = entry_time
-            self.loader.add_line(row)
+            # Staging extras: the transaction's ordinal and the line's position, for duplicate detection at load.
+            self.loader.add_line((*row, self.transactions_read, number))
             loaded_lines += 1
         if loaded_lines == 0:
             return
@@ -408,7 +402,7 @@ class SaftReader:
         self.loader.add_entry((
             entry_id, self.journal_id, self.journal_description, period, period_year, posting_date, document_date,
             created_at, (get(t.SourceID) or "").strip() or None, changed_at, None, status, get(t.Description),
-            get(t.SystemID) or get(t.BatchID), get(t.VoucherType),
+            get(t.SystemID) or get(t.BatchID), get(t.VoucherType), self.transactions_read, locator,
         ))
 
     def _line(self, line: Any, entry_id: str, number: int,
@@ -673,15 +667,21 @@ def parse(path: Path, loader: Loader, options: IngestOptions, progress: Callable
                         f"(first: {errors[0]['path']}: {errors[0]['reason']})",
                 subject_table="sources", subject_key=loader.source_id, citation=f"XSD {xsd.name}",
                 evidence={"errors": errors, "error_count": count}, check_version="1"))
-    reader = None
+    loader.extras = True
+    parsed = None
     if parallel_worthwhile(path):
         from taxaudit.ingest.saft_parallel import parse_in_two_parts
 
-        reader = parse_in_two_parts(path, loader, namespace, where, progress)
-    if reader is None:
+        parsed = parse_in_two_parts(path, loader, namespace, where, progress)
+    if parsed is None:
         reader = SaftReader(path, loader, namespace, where)
         with path.open("rb") as handle:
             consume(reader, CountingReader(handle, progress))
+        parts = [StagedPart(loader.take_staged())]
+    else:
+        reader, parts = parsed
+    if reader.header:
+        load_parts(loader, parts)
     if not reader.header:
         raise IngestError("the SAF-T file has no Header", where=where,
                           hint="a SAF-T audit file must start with <Header>; ask for a complete export")

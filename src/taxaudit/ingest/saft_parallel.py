@@ -7,8 +7,9 @@ GeneralLedgerEntries and the cut Journal's own header, then the bytes from the c
 as Parquet, which this process loads into the same transaction. Locators of the second part are renumbered to
 the whole file's Journal/Transaction positions.
 
-Whenever the cut cannot be made cleanly, the second part fails, or a TransactionID occurs in both parts, the
-caller falls back to the sequential parse, which is then authoritative for every row and every error message.
+Whenever the cut cannot be made cleanly or the second part fails, the caller falls back to the sequential
+parse, which is then authoritative for every row and every error message. Duplicate TransactionIDs, also across
+the parts, are decided when the staged rows are loaded (:mod:`taxaudit.ingest.saft_load`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from taxaudit.ingest.loader import Loader
+from taxaudit.ingest.saft_load import StagedPart
 from taxaudit.ingest.xmlsafe import CountingReader
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?AuditFile[\s>]")
@@ -116,7 +118,7 @@ def _second_part(path: str, namespace: str, where: str, cut: Cut, staging: str) 
     from taxaudit.ingest.saft import SaftReader, consume
 
     source = Path(path)
-    loader = Loader(None, "part2", Path(staging), source_name=where)
+    loader = Loader(None, "part2", Path(staging), source_name=where, extras=True)
     reader = SaftReader(source, loader, namespace, where, emit_master=False)
     p = cut.prefix
     stream = ChainReader(source, [(0, cut.ledger_start), b"<" + p + b"GeneralLedgerEntries><" + p + b"Journal>",
@@ -137,7 +139,6 @@ def _second_part(path: str, namespace: str, where: str, cut: Cut, staging: str) 
         "debit_cents": loader.totals.debit_cents,
         "credit_cents": loader.totals.credit_cents,
         "transactions_read": reader.transactions_read,
-        "ids": reader.seen_ids,
     }
 
 
@@ -157,10 +158,11 @@ def _renumber(path: Path, journal: int, transaction: int) -> None:
 
 
 def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
-                       progress: Callable[[int], None]) -> Any | None:
-    """Parse ``path`` in two processes into ``loader``; return the first part's reader, or None to fall back.
+                       progress: Callable[[int], None]) -> tuple[Any, list[StagedPart]] | None:
+    """Parse ``path`` in two processes; return the first part's reader (counters merged) and both staged parts.
 
-    On None nothing has been added to ``loader`` and the caller parses the file sequentially.
+    On None nothing has been added to ``loader`` and the caller parses the file sequentially. The caller loads
+    the parts (see :func:`taxaudit.ingest.saft_load.load_parts`).
     """
     from taxaudit.ingest.saft import SaftReader, consume
 
@@ -175,7 +177,7 @@ def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
     worker = subprocess.Popen([sys.executable, "-m", "taxaudit.ingest.saft_parallel", str(request), str(answer)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     p = cut.prefix
-    first_loader = Loader(loader.con, loader.source_id, loader.staging / "part1", source_name=where)
+    first_loader = Loader(loader.con, loader.source_id, loader.staging / "part1", source_name=where, extras=True)
     reader = SaftReader(path, first_loader, namespace, where)
     stream = ChainReader(path, [(0, cut.split), b"</" + p + b"Journal></" + p + b"GeneralLedgerEntries></" + p
                                 + b"AuditFile>"])
@@ -196,25 +198,18 @@ def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
         return None
     finally:
         stream.close()
-    clash = not reader.seen_ids.isdisjoint(result.pop("ids"))
-    reader.seen_ids.clear()  # not needed once both parts are read; its memory is better left to DuckDB
-    if clash:
-        first_loader.close()
-        shutil.rmtree(staging, ignore_errors=True)
-        return None  # a TransactionID in both parts: only one pass over the whole file can tell which is first
-    for table, file in staged_first.items():
-        loader.load_parquet(table, file)
     if "quarantine" in result["staged"]:
         _renumber(Path(result["staged"]["quarantine"]), reader.journal_index, reader.transaction_index)
-    for table, file in result["staged"].items():
-        loader.load_parquet(table, Path(file))
-    first_loader.close()
-    shutil.rmtree(staging, ignore_errors=True)
+    second_part = StagedPart({table: Path(file) for table, file in result["staged"].items()},
+                             ordinal_offset=reader.transactions_read, journal_offset=reader.journal_index,
+                             transaction_offset=reader.transaction_index, renumber=True)
     _merge_counters(loader, first_loader, result)
     reader.rows_read += result["rows_read"]
     reader.transactions_read += result["transactions_read"]
     reader.loader = loader
-    return reader
+    # The staging folders stay until the caller has loaded them; the main loader's close() removes them.
+    first_loader.stop()
+    return reader, [StagedPart(staged_first), second_part]
 
 
 def _merge_counters(loader: Loader, first: Loader, second: dict[str, Any]) -> None:
