@@ -141,6 +141,20 @@ class _RecordingAggregator(PDFPageAggregator):
             self.images.append(tuple(float(v) for v in image.bbox))
 
 
+class _Interpreter(PDFPageInterpreter):
+    """pdfminer's interpreter with the ``"`` operator moving to the next line as ISO 32000-1 Table 109 says.
+
+    pdfminer.six 20260107 sets Tw and Tc and shows the string but skips the T* step, so it reports the glyphs
+    on the previous line; the redaction box would then be drawn in the wrong place.
+    """
+
+    def do__w(self, aw: Any, ac: Any, s: Any) -> None:
+        self.do_Tw(aw)
+        self.do_Tc(ac)
+        self.do_T_a()
+        self.do_TJ([s])
+
+
 def _lines(item: Any, char_glyph: dict[int, int]) -> list[TextLine]:
     found: list[TextLine] = []
     if isinstance(item, LTTextLine):
@@ -166,7 +180,7 @@ def analyze_pdf(path: Path) -> list[PageLayout]:
     """Return the layout of every page of the PDF at ``path`` (pdfminer.six, all text including figures)."""
     manager = PDFResourceManager(caching=True)
     device = _RecordingAggregator(manager, LAParams(all_texts=True))
-    interpreter = PDFPageInterpreter(manager, device)
+    interpreter = _Interpreter(manager, device)
     pages: list[PageLayout] = []
     try:
         with Path(path).open("rb") as handle:

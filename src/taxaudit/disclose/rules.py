@@ -188,8 +188,29 @@ def value_pattern(value: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
+def _digit_groups(value: str) -> list[str] | None:
+    """Return the digit groups of an identifier such as 12-3456789, or None when it is not all digits."""
+    if not re.fullmatch(r"[\d\s\-./]+", value.strip()):
+        return None
+    return re.findall(r"\d+", value)
+
+
+def same_identifier(a: str, b: str) -> bool:
+    """Return True when ``a`` and ``b`` name the same thing: equal words, or equal digits in equal groups.
+
+    An EIN 12-3456789 and an SSN 123-45-6789 share their digits but not their grouping, so they differ;
+    an ungrouped 123456789 matches either.
+    """
+    groups_a, groups_b = _digit_groups(a), _digit_groups(b)
+    if groups_a is None or groups_b is None:
+        return normalize_value(a) == normalize_value(b)
+    if "".join(groups_a) != "".join(groups_b):
+        return False
+    return len(groups_a) == 1 or len(groups_b) == 1 or [len(g) for g in groups_a] == [len(g) for g in groups_b]
+
+
 def _allowed(value: str, allow: Sequence[str]) -> bool:
-    return any(value_pattern(item).fullmatch(value.strip()) for item in allow if item.strip())
+    return any(same_identifier(value, item) for item in allow if item.strip())
 
 
 def find_matches(text: str, pack: RulePack, terms: Terms | None = None, *, on: date | None = None) -> list[TextMatch]:
