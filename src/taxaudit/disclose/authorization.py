@@ -220,7 +220,7 @@ def check_authorization(case: Case, request_id: str, *, on: date | None = None) 
         basis = "no taxpayer information sought" if not request.taxpayer_tax_id else "requester is the taxpayer"
         decision = AuthorizationDecision(request_id, on, True, basis)
     else:
-        candidates = list_authorizations(case, taxpayer_tax_id=request.taxpayer_tax_id) or list_authorizations(case)
+        candidates = list_authorizations(case, taxpayer_tax_id=request.taxpayer_tax_id)
         evaluated = [(a, evaluate(a, request, on)) for a in candidates]
         valid = [a for a, failures in evaluated if not failures]
         if valid:

@@ -31,8 +31,8 @@ from taxaudit.disclose.rules import (
     find_matches,
     load_rule_pack,
     normalize_value,
+    occurs_in,
     over_redaction,
-    value_pattern,
 )
 from taxaudit.disclose.tables import ensure_tables, rows
 from taxaudit.store import Case
@@ -123,9 +123,8 @@ def find_inconsistencies(case: Case, request_id: str, pack: RulePack | None = No
                 f"value {mask(value)} is withheld under different exemptions ({', '.join(codes)})", pages))
         if len(value.replace(" ", "")) < MIN_LITERAL_LENGTH:
             continue
-        pattern = value_pattern(places[0]["value"])
         clear = [_where(name, page) for name, lines in released.items() for page, text in lines
-                 if pattern.search(text)]
+                 if occurs_in(places[0]["value"], text)]
         if clear:
             spots = ", ".join(f"{spot['document']} p.{spot['page']}" for spot in clear)
             findings.append(ConsistencyFinding(

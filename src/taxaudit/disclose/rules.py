@@ -139,6 +139,9 @@ def load_rule_pack(path: str | Path | None = None) -> RulePack:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleFileError(f"the rule file is not valid YAML: {exc}", where=origin) from exc
+    except ValueError as exc:  # PyYAML builds dates itself and raises ValueError for 2021-13-01
+        raise RuleFileError(f"bad date in the rule file: {exc}", where=origin,
+                            hint="write dates as YYYY-MM-DD") from exc
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or not data.get("exemptions"):
         raise RuleFileError("the rule file needs 'exemptions' (mapping) and 'rules' (list)", where=origin)
     exemptions = {}
@@ -185,7 +188,8 @@ def value_pattern(value: str) -> re.Pattern[str]:
     if len(digits) >= 5 and re.fullmatch(r"[\d\s\-./]+", value.strip()):
         return re.compile(r"(?<!\d)" + r"[\s\-./]?".join(digits) + r"(?!\d)")
     words = [re.escape(word) for word in value.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+    # a hyphen joins parts of one identifier (987-65-4321), so "4321" must not match inside it
+    return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", re.IGNORECASE)
 
 
 def _digit_groups(value: str) -> list[str] | None:
@@ -207,6 +211,11 @@ def same_identifier(a: str, b: str) -> bool:
     if "".join(groups_a) != "".join(groups_b):
         return False
     return len(groups_a) == 1 or len(groups_b) == 1 or [len(g) for g in groups_a] == [len(g) for g in groups_b]
+
+
+def occurs_in(value: str, text: str) -> bool:
+    """Return True when ``value`` is written in ``text`` again (any spacing or separators, same digit groups)."""
+    return any(same_identifier(value, match.group()) for match in value_pattern(value).finditer(text))
 
 
 def _allowed(value: str, allow: Sequence[str]) -> bool:
