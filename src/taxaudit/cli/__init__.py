@@ -15,7 +15,7 @@ import typer
 
 from taxaudit.errors import TaxauditError
 
-COMMAND_MODULES = ["case", "ingest", "sql", "demo", "disclose"]
+COMMAND_MODULES = ["case", "cases", "ingest", "sql", "demo", "disclose"]
 
 app = typer.Typer(
     name="taxaudit",

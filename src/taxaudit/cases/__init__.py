@@ -1,0 +1,1 @@
+"""Running a case: working-day calendars, statutory deadlines, lifecycle, requests and acts."""

@@ -1,0 +1,1 @@
+"""Rule packs: legal rules as YAML data with citations and effective dates."""
