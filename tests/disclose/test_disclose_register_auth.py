@@ -9,7 +9,7 @@ import pytest
 from disclose_fixtures import REQUESTER, REQUESTER_SSN
 
 from taxaudit.disclose.authorization import add_authorization, check_authorization, require_authorization
-from taxaudit.disclose.due import add_working_days
+from taxaudit.disclose.due import response_due
 from taxaudit.disclose.errors import AuthorizationError, DisclosureError
 from taxaudit.disclose.register import DisclosureRequest, add_request, close_request, list_requests
 from taxaudit.store import Case, verify_case
@@ -29,12 +29,21 @@ def test_foia_due_date_is_twenty_working_days(received: date, expected: date) ->
     # 5 U.S.C. § 552(a)(6)(A)(i): 20 days excepting Saturdays, Sundays and legal public holidays.
     independent = np.busday_offset(np.datetime64(received), 20, roll="forward", holidays=OPM_HOLIDAYS)
     assert expected == independent.astype(date)
-    assert add_working_days(received, 20) == expected
+    assert response_due("foia", received)[0] == expected
+
+
+def test_unusual_circumstances_add_ten_working_days(case: Case) -> None:
+    # 5 U.S.C. § 552(a)(6)(B)(i): 30 working days in all; Dec 25 and Jan 1 are skipped.
+    independent = np.busday_offset(np.datetime64("2026-11-20"), 30, roll="forward", holidays=OPM_HOLIDAYS)
+    request = add_request(case, request_type="foia", requester="X", records_sought="r", received=date(2026, 11, 20),
+                          unusual_circumstances=True)
+    assert request.due_date == independent.astype(date) == date(2027, 1, 6)
+    assert "552(a)(6)(B)(i)" in request.due_rule
 
 
 def test_register_stores_due_date_status_and_logs(case: Case, request_: DisclosureRequest) -> None:
     assert request_.due_date == date(2026, 12, 21) and request_.status == "open"
-    assert "552(a)(6)(A)(i)" in request_.due_rule
+    assert "552(a)(6)(A)(i)" in request_.due_rule and "us.foia_response" in request_.due_rule
     closed = close_request(case, request_.request_id, "partially denied", date(2026, 12, 22))
     assert closed.status == "closed" and closed.closure_code == "partially denied"
     assert [r.request_id for r in list_requests(case, status="closed")] == [request_.request_id]

@@ -90,6 +90,8 @@ def request_add(
     matter: Annotated[str | None, typer.Option(help="Tax matter (form number or type of tax), e.g. 1040.")] = None,
     period: Annotated[list[str] | None, typer.Option(help="Tax period sought (YYYY); repeat for several.")] = None,
     due: Annotated[str | None, typer.Option(help="Override the computed due date, YYYY-MM-DD.")] = None,
+    unusual_circumstances: Annotated[bool, typer.Option(
+        help="FOIA unusual circumstances noticed in writing: 10 more working days.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Register a request; FOIA requests get a due date 20 working days after receipt."""
@@ -97,7 +99,8 @@ def request_add(
         request = add_request(case, request_type=request_type, requester=requester, records_sought=records,
                               received=_date(received, "--received"), requester_tax_id=requester_tax_id,
                               taxpayer=taxpayer, taxpayer_tax_id=taxpayer_tax_id, matter=matter,
-                              periods=period or [], due=_date(due, "--due"))
+                              periods=period or [], due=_date(due, "--due"),
+                              unusual_circumstances=unusual_circumstances)
     if as_json:
         print_json(request.to_dict())
     else:

@@ -1,36 +1,23 @@
-"""Response due dates of disclosure requests."""
+"""Response due dates of disclosure requests, from the deadline engine (``taxaudit.cases.deadlines``)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import holidays
+from taxaudit.cases.deadlines import compute_deadline
 
-FOIA_WORKING_DAYS = 20
-FOIA_RULE = "5 U.S.C. § 552(a)(6)(A)(i): 20 days excepting Saturdays, Sundays and legal public holidays"
+FOIA_RULE = "us.foia_response"
 NO_STATUTORY_LIMIT = "no statutory response period for I.R.C. § 6103(c)/(e) requests"
 
 
-def add_working_days(start: date, working_days: int) -> date:
-    """Return the date ``working_days`` U.S. federal working days after ``start`` (start itself not counted).
+def response_due(request_type: str, received: date, *, unusual_circumstances: bool = False) -> tuple[date | None, str]:
+    """Return (due date, rule and citation) of a request received on ``received``.
 
-    Saturdays, Sundays and legal public holidays (5 U.S.C. § 6103, with their observed days, from the
-    ``holidays`` package's U.S. calendar) are skipped.
+    FOIA requests are due 20 working days after receipt, 30 when the agency gives written notice of unusual
+    circumstances (5 U.S.C. § 552(a)(6)(A)(i), (B)(i)), computed by the deadline engine's ``us.foia_response``
+    rule on the U.S. federal calendar. I.R.C. § 6103(c)/(e) requests have no statutory response period.
     """
-    if working_days < 0:
-        raise ValueError("working_days must not be negative")
-    calendar = holidays.country_holidays("US", years=range(start.year, start.year + 2 + working_days // 200))
-    day = start
-    counted = 0
-    while counted < working_days:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in calendar:
-            counted += 1
-    return day
-
-
-def response_due(request_type: str, received: date) -> tuple[date | None, str]:
-    """Return (due date, rule text) for a request: FOIA gets 20 working days; § 6103 requests have no limit."""
-    if request_type == "foia":
-        return add_working_days(received, FOIA_WORKING_DAYS), FOIA_RULE
-    return None, NO_STATUTORY_LIMIT
+    if request_type != "foia":
+        return None, NO_STATUTORY_LIMIT
+    deadline = compute_deadline(FOIA_RULE, received, "US", extended=unusual_circumstances)
+    return deadline.due, f"{deadline.rule}: {deadline.citation}"

@@ -64,8 +64,13 @@ def _from_row(row: dict[str, Any]) -> DisclosureRequest:
 def add_request(case: Case, *, request_type: str, requester: str, records_sought: str, received: date,
                 requester_tax_id: str | None = None, taxpayer: str | None = None,
                 taxpayer_tax_id: str | None = None, matter: str | None = None,
-                periods: Sequence[str] = (), due: date | None = None) -> DisclosureRequest:
-    """Register a request, compute its due date (unless ``due`` is given) and log ``request_registered``."""
+                periods: Sequence[str] = (), due: date | None = None,
+                unusual_circumstances: bool = False) -> DisclosureRequest:
+    """Register a request, compute its due date (unless ``due`` is given) and log ``request_registered``.
+
+    The due date comes from the deadline engine (:func:`taxaudit.disclose.due.response_due`);
+    ``unusual_circumstances`` extends a FOIA period by 10 working days (5 U.S.C. § 552(a)(6)(B)(i)).
+    """
     if request_type not in REQUEST_TYPES:
         raise DisclosureError(f"unknown request type {request_type!r}", where="request_type",
                               hint=f"use one of: {', '.join(REQUEST_TYPES)}")
@@ -76,7 +81,8 @@ def add_request(case: Case, *, request_type: str, requester: str, records_sought
         raise DisclosureError("a § 6103(c)/(e) request must name the taxpayer whose information is sought",
                               where="taxpayer_tax_id", hint="give --taxpayer-tax-id")
     ensure_tables(case)
-    due_date, due_rule = (due, "set by hand") if due else response_due(request_type, received)
+    due_date, due_rule = (due, "set by hand") if due else response_due(
+        request_type, received, unusual_circumstances=unusual_circumstances)
     request_id = new_id("REQ")
     with case.unit_of_work() as work:
         case.con.execute(
