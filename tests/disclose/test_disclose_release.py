@@ -45,9 +45,10 @@ def test_redacting_keeps_the_original_as_evidence_and_logs_both_hashes(case: Cas
     assert result.kind == "pdf" and result.pages == 2 and len(result.redactions) == 7
     assert case.evidence_path(result.source_sha256).read_bytes() == letter_pdf.read_bytes()
     assert sha256_file(result.redacted_path) == result.redacted_sha256
-    event = case.events()[-1]
+    added, event = case.events()[-2:]
     assert event.action == "document_redacted" and event.sha256 == result.redacted_sha256
     assert event.details["source_sha256"] == result.source_sha256
+    assert added.action == "source_added" and added.sha256 == result.source_sha256
     assert THIRD_PARTY_SSN not in extract_text(result.redacted_path)
     assert all("value" not in r for r in result.to_dict()["redactions"])
 
@@ -128,7 +129,8 @@ def test_release_package_with_overrides_manifest_letter_and_log(case: Case, requ
     event = case.events()[-1]
     assert event.action == "release_made" and event.sha256 == release.manifest_sha256
     case.close()
-    assert verify_case(case.root).ok
+    verified = verify_case(case.root)
+    assert verified.ok and verified.evidence_files == 2  # both originals are checked by `case verify`
 
 
 def test_release_to_a_third_party_without_valid_authorization_is_refused(case: Case, letter_pdf: Path) -> None:

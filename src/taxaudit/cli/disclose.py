@@ -214,6 +214,9 @@ def redact(
 ) -> None:
     """Redact documents: rule matches and manual boxes are removed from the content and stamped."""
     reviewer = reviewer or current_actor()
+    if (box or span) and len(documents) > 1:
+        raise DisclosureError("--box and --span give positions in one document", where="--box/--span",
+                              hint="redact documents with manual redactions one at a time")
     pack = load_rule_pack(rules)
     boxes = [_box(b, reviewer) for b in box or []]
     spans = [_span(s, reviewer) for s in span or []]

@@ -141,12 +141,16 @@ def redact_document(case: Case, request_id: str, path: Path, *, pack: RulePack |
                             "exemption": span.exemption, "rule_id": span.rule_id,
                             "reviewer": span.reviewer or (reviewer if span.rule_id is None else None),
                             "reason": span.reason, "value": span.value, "glyphs_removed": None})
-    source_sha, _, _ = case.store_evidence(path)
+    source_sha, _, new_evidence = case.store_evidence(path)
     redacted_sha = sha256_file(target)
     previous = rows(case, "SELECT document_id FROM disclose_documents WHERE request_id = ? AND name = ?",
                     [request_id, path.name])
     document_id = previous[0]["document_id"] if previous else new_id("DOC")
     with case.unit_of_work() as work:
+        if new_evidence:
+            # "source_added" is the action `taxaudit case verify` checks evidence files for
+            work.log("source_added", document_id, source_sha, name=path.name, format=f"disclosure-{kind}",
+                     request_id=request_id)
         case.con.execute("DELETE FROM disclose_redactions WHERE document_id = ?", [document_id])
         case.con.execute("DELETE FROM disclose_documents WHERE document_id = ?", [document_id])
         case.con.execute(
