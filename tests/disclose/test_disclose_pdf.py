@@ -196,3 +196,22 @@ def test_not_a_pdf_and_encrypted_pdf_are_refused(letter_pdf: Path, tmp_path: Pat
         pdf.save(locked, encryption=pikepdf.Encryption(owner="owner", user="user"))
     with pytest.raises(RedactionError, match="encrypted"):
         analyze_pdf(locked)
+
+
+def test_rotated_page_with_offset_mediabox_is_matched_and_boxed_in_place(letter_pdf: Path, tmp_path: Path) -> None:
+    source = tmp_path / "rotated.pdf"
+    with pikepdf.open(letter_pdf) as pdf:
+        pdf.pages[0].Rotate = 90
+        pdf.pages[0].MediaBox = [10, 20, 622, 812]  # the text keeps its place relative to the new origin
+        pdf.save(source)
+    out = tmp_path / "rotated_out.pdf"
+    applied = redact_with_rules(source, out)
+    assert THIRD_PARTY_SSN not in extract_text(out)
+    u0, v0, u1, v1 = next(a.mark.box for a in applied if a.mark.rule_id == "ssn" and a.mark.page == 1)
+    scale = 3.0
+    image = pdfium.PdfDocument(str(out))[0].render(scale=scale).to_pil().convert("L")
+    assert image.size == (int(792 * scale), int(612 * scale))  # displayed turned a quarter clockwise
+    # clockwise: unrotated (u, v) from the MediaBox corner is shown at x = v, y = u from the top
+    crop = image.crop((int(v0 * scale) + 1, int(u0 * scale) + 1, int(v1 * scale) - 1, int(u1 * scale) - 1))
+    pixels = crop.tobytes()
+    assert sum(1 for p in pixels if p < 60) / len(pixels) > 0.6

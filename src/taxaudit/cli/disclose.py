@@ -205,7 +205,8 @@ def redact(
     name: Annotated[list[str] | None, typer.Option(help="Third-party name to redact; repeat for several.")] = None,
     names_from_parties: Annotated[bool, typer.Option(help="Also redact names in the parties table.")] = False,
     box: Annotated[list[str] | None, typer.Option(
-        help="Manual PDF redaction PAGE:X0,Y0,X1,Y1:EXEMPTION[:REASON], points from lower-left.")] = None,
+        help="Manual PDF redaction PAGE:X0,Y0,X1,Y1:EXEMPTION[:REASON], points from the unrotated "
+             "MediaBox's lower-left corner.")] = None,
     span: Annotated[list[str] | None, typer.Option(
         help="Manual text redaction PAGE:LINE:START-END:EXEMPTION[:REASON].")] = None,
     no_rules: Annotated[bool, typer.Option("--no-rules", help="Apply only the manual redactions.")] = False,

@@ -60,7 +60,10 @@ class TextLine:
 
 @dataclass
 class PageLayout:
-    """The glyphs, text operators, text lines and image boxes of one page (``number`` counts from 1)."""
+    """The glyphs, text operators, text lines and image boxes of one page (``number`` counts from 1).
+
+    Coordinates are points from the lower-left corner of the page's MediaBox, before any /Rotate is applied.
+    """
 
     number: int
     width: float
@@ -179,13 +182,16 @@ def _lines(item: Any, char_glyph: dict[int, int]) -> list[TextLine]:
 def analyze_pdf(path: Path) -> list[PageLayout]:
     """Return the layout of every page of the PDF at ``path`` (pdfminer.six, all text including figures)."""
     manager = PDFResourceManager(caching=True)
-    device = _RecordingAggregator(manager, LAParams(all_texts=True))
+    device = _RecordingAggregator(manager, LAParams(all_texts=True, detect_vertical=True))
     interpreter = _Interpreter(manager, device)
     pages: list[PageLayout] = []
     try:
         with Path(path).open("rb") as handle:
             document = PDFDocument(PDFParser(handle))
             for number, page in enumerate(PDFPage.create_pages(document), start=1):
+                # Analyse the page unrotated: text drawn horizontally stays on horizontal lines for the rules
+                # (a /Rotate 90 page would otherwise turn every line into a column of single characters).
+                page.rotate = 0
                 interpreter.process_page(page)
                 layout = device.get_result()
                 x0, y0, x1, y1 = page.mediabox
