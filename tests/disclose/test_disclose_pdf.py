@@ -215,3 +215,40 @@ def test_rotated_page_with_offset_mediabox_is_matched_and_boxed_in_place(letter_
     crop = image.crop((int(v0 * scale) + 1, int(u0 * scale) + 1, int(v1 * scale) - 1, int(u1 * scale) - 1))
     pixels = crop.tobytes()
     assert sum(1 for p in pixels if p < 60) / len(pixels) > 0.6
+
+
+def test_text_inside_form_xobjects_is_removed_from_a_private_copy(tmp_path: Path) -> None:
+    source = tmp_path / "forms.pdf"
+    pdf = canvas.Canvas(str(source), pagesize=(612, 792))
+    pdf.beginForm("inner")
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 600, f"Inner note: {THIRD_PARTY_SSN} checked")
+    pdf.endForm()
+    pdf.beginForm("header")
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 740, f"Header for witness SSN {THIRD_PARTY_SSN}")
+    pdf.doForm("inner")
+    pdf.endForm()
+    pdf.doForm("header")
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, 700, "Body text stays")
+    pdf.showPage()
+    pdf.doForm("header")  # page 2 draws the same form; it is not redacted here
+    pdf.showPage()
+    pdf.save()
+    pages = analyze_pdf(source)
+    marks = [m for m in find_pdf_marks(pages, load_rule_pack(), Terms()) if m.page == 1]
+    assert len(marks) == 2
+    out = tmp_path / "forms_out.pdf"
+    redact_pdf(source, out, marks, pages=pages)
+    page_texts = [" ".join(layout.text().split()) for layout in analyze_pdf(out)]
+    assert THIRD_PARTY_SSN not in page_texts[0]
+    assert "Header for witness SSN" in page_texts[0] and "Inner note:" in page_texts[0] and "checked" in page_texts[0]
+    assert "Body text stays" in page_texts[0]
+    assert page_texts[1].count(THIRD_PARTY_SSN) == 2  # the other use of the form is untouched
+    with pikepdf.open(out) as result:
+        first_page_streams = [result.pages[0].Contents.read_bytes()]
+        for xobject in result.pages[0].Resources.XObject.values():
+            first_page_streams.append(xobject.read_bytes())
+            first_page_streams += [inner.read_bytes() for inner in xobject.Resources.get("/XObject", {}).values()]
+    assert all(THIRD_PARTY_SSN.encode() not in stream for stream in first_page_streams)

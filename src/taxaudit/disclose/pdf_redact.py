@@ -15,8 +15,10 @@ How it works (and why it is safe):
    page thumbnails of redacted pages and embedded files are dropped.
 6. The result is analysed again: if any glyph still lies under a box, nothing is written (fail closed).
 
-Text drawn inside Form XObjects, vertical writing, a zero font size, or an image under a box cannot be
-removed glyph by glyph here; such a redaction raises :class:`RedactionError` instead of leaving text behind.
+Text drawn inside Form XObjects is removed from a private copy of the form made for that use, so other
+uses of the form elsewhere stay as they were. Vertical writing, a zero font size, or an image under a box
+cannot be handled glyph by glyph here; such a redaction raises :class:`RedactionError` instead of leaving text
+behind.
 """
 
 from __future__ import annotations
@@ -215,15 +217,104 @@ def _stamp(box: Rect, code: str | None) -> list[tuple[list[Any], Operator]]:
     return ops
 
 
+def _private_resources(resources: Any) -> Dictionary:
+    """Return a shallow copy of a resource dictionary (and of its /XObject map) that can be edited alone."""
+    copy = Dictionary({key: value for key, value in resources.items()}) if resources is not None else Dictionary()
+    if "/XObject" in copy:
+        copy.XObject = Dictionary({key: value for key, value in copy.XObject.items()})
+    return copy
+
+
+def _inherited_resources(page: pikepdf.Page) -> Any:
+    node = page.obj
+    while node is not None:
+        if "/Resources" in node:
+            return node.Resources
+        node = node.get("/Parent")
+    return None
+
+
+def _touches(layout: PageLayout, path: tuple[tuple[str, int], ...], remove: set[int]) -> bool:
+    return any(g in remove for op in layout.ops if op.path[: len(path)] == path for g in op.glyphs)
+
+
+def _rewrite_content(pdf: pikepdf.Pdf, instructions: Any, resources: Dictionary, path: tuple[tuple[str, int], ...],
+                     layout: PageLayout, remove: set[int]) -> list[Any]:
+    """Return ``instructions`` without the removed glyphs; forms drawing removed glyphs are replaced by copies.
+
+    ``path`` names the Form XObject invocation being rewritten (empty for the page itself), as pdfminer counted
+    them: each ``Do`` of a name is that name's next occurrence at this level. A form drawing removed glyphs is
+    rewritten into a new XObject under a new name in ``resources``, so other uses of the original are untouched.
+    """
+    ops = [op for op in layout.ops if op.path == path]
+    where = f"page {layout.number}" + (f", form {'/'.join(name for name, _ in path)}" if path else "")
+    rewritten: list[Any] = []
+    next_op = 0
+    seen: dict[str, int] = {}
+    for operands, operator in instructions:
+        name = str(operator)
+        if name in TEXT_SHOWING:
+            if next_op >= len(ops) or not _same_text(ops[next_op].seq, _operand_strings(operands, name)):
+                raise RedactionError(f"{where}: cannot match text operators to the layout analysis", where=where,
+                                     hint="redact this page by hand")
+            op = ops[next_op]
+            next_op += 1
+            if any(g in remove for g in op.glyphs):
+                rewritten.extend(_rewrite_text_op(operands, name, op, remove))
+                continue
+        elif name == "Do" and operands and isinstance(operands[0], Name):
+            bare = str(operands[0])[1:]
+            child = (*path, (bare, seen.get(bare, 0)))
+            seen[bare] = seen.get(bare, 0) + 1
+            if _touches(layout, child, remove):
+                rewritten.append(([_rewrite_form(pdf, resources, operands[0], child, layout, remove)], operator))
+                continue
+        rewritten.append((operands, operator))
+    if next_op != len(ops):
+        raise RedactionError(f"{where}: cannot match text operators to the layout analysis", where=where,
+                             hint="redact this page by hand")
+    return rewritten
+
+
+def _rewrite_form(pdf: pikepdf.Pdf, resources: Dictionary, name: Name, path: tuple[tuple[str, int], ...],
+                  layout: PageLayout, remove: set[int]) -> Name:
+    """Add to ``resources`` a copy of form ``name`` without the removed glyphs; return the copy's name."""
+    xobjects = resources.get("/XObject")
+    form = xobjects.get(name) if xobjects is not None else None
+    if form is None or form.get("/Subtype") != Name.Form:
+        raise RedactionError(f"page {layout.number}: form {name} drawing redacted text is not in the resources",
+                             where=f"page {layout.number}", hint="redact this page by hand")
+    own = _private_resources(form.get("/Resources"))
+    original = pikepdf.parse_content_stream(form)
+    body = _rewrite_content(pdf, original, own, path, layout, remove)
+    _drop_replaced_xobjects(own, _drawn(original), _drawn(body))
+    copy = pdf.make_stream(pikepdf.unparse_content_stream(body))
+    for key, value in form.items():
+        if key not in ("/Length", "/Filter", "/DecodeParms", "/Resources"):
+            copy[key] = value
+    copy.Resources = own
+    number = 1
+    while Name(f"{name}R{number}") in xobjects:
+        number += 1
+    new_name = Name(f"{name}R{number}")
+    xobjects[new_name] = copy
+    return new_name
+
+
+def _drawn(instructions: Any) -> set[str]:
+    return {str(operands[0]) for operands, operator in instructions if str(operator) == "Do" and operands}
+
+
+def _drop_replaced_xobjects(resources: Dictionary, before: set[str], after: set[str]) -> None:
+    """Remove from a private resource copy the forms that were drawn before rewriting and no longer are."""
+    for key in before - after:
+        if "/XObject" in resources and key in resources.XObject:
+            del resources.XObject[key]
+
+
 def _rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, layout: PageLayout, remove: set[int],
                   marks: Sequence[RedactionMark]) -> None:
     """Replace the page's content by one stream without the removed glyphs, followed by the boxes."""
-    page_ops = [op for op in layout.ops if not op.path]
-    removed_in_forms = [g for op in layout.ops if op.path for g in op.glyphs if g in remove]
-    if removed_in_forms:
-        raise RedactionError(
-            f"page {layout.number}: text under a redaction box is drawn inside a Form XObject",
-            where=f"page {layout.number}", hint="this PDF needs its forms flattened before it can be redacted")
     for mark in marks:
         for image in layout.images:
             if intersects(image, mark.box):
@@ -231,30 +322,15 @@ def _rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, layout: PageLayout, remo
                     f"page {layout.number}: an image lies under the redaction box {mark.box}",
                     where=f"page {layout.number}",
                     hint="image pixels are not removed by this tool; redact the image separately or move the box")
-    instructions = pikepdf.parse_content_stream(page)
-    rewritten: list[Any] = [([], Operator("q"))]
+    resources = _private_resources(_inherited_resources(page))
+    original = pikepdf.parse_content_stream(page)
+    body = _rewrite_content(pdf, original, resources, (), layout, remove)
+    _drop_replaced_xobjects(resources, _drawn(original), _drawn(body))
+    page.obj.Resources = resources
     depth = 0
-    next_op = 0
-    for operands, operator in instructions:
-        name = str(operator)
-        if name == "q":
-            depth += 1
-        elif name == "Q":
-            depth -= 1
-        if name in TEXT_SHOWING:
-            if next_op >= len(page_ops) or not _same_text(page_ops[next_op].seq, _operand_strings(operands, name)):
-                raise RedactionError(f"page {layout.number}: cannot match text operators to the layout analysis",
-                                     where=f"page {layout.number}", hint="redact this page by hand")
-            op = page_ops[next_op]
-            next_op += 1
-            if any(g in remove for g in op.glyphs):
-                rewritten.extend(_rewrite_text_op(operands, name, op, remove))
-                continue
-        rewritten.append((operands, operator))
-    if next_op != len(page_ops):
-        raise RedactionError(f"page {layout.number}: cannot match text operators to the layout analysis",
-                             where=f"page {layout.number}", hint="redact this page by hand")
-    rewritten.extend([([], Operator("Q"))] * (1 + max(depth, 0)))
+    for _, operator in body:
+        depth += {"q": 1, "Q": -1}.get(str(operator), 0)
+    rewritten: list[Any] = [([], Operator("q")), *body, *([([], Operator("Q"))] * (1 + max(depth, 0)))]
     page.add_resource(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
                                  Encoding=Name.WinAnsiEncoding), Name.Font, STAMP_FONT)
     for mark in marks:
