@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LAParams, LTAnno, LTChar, LTContainer, LTImage, LTTextLine
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
@@ -79,6 +80,18 @@ class PageLayout:
         return "\n".join(line.text for line in self.lines)
 
 
+def boxes_array(glyphs: list[Glyph]) -> np.ndarray:
+    """Return the glyph boxes as an (n, 4) float array, for testing many glyphs against a box at once."""
+    return np.array([g.bbox for g in glyphs], dtype=float).reshape(-1, 4)
+
+
+def intersecting(boxes: np.ndarray, box: Rect, epsilon: float = 0.01) -> np.ndarray:
+    """Return the row indexes of ``boxes`` that share an area with ``box`` (the vector form of intersects)."""
+    wide = np.minimum(boxes[:, 2], box[2]) - np.maximum(boxes[:, 0], box[0]) > epsilon
+    tall = np.minimum(boxes[:, 3], box[3]) - np.maximum(boxes[:, 1], box[1]) > epsilon
+    return np.nonzero(wide & tall)[0]
+
+
 def intersects(a: Rect, b: Rect, epsilon: float = 0.01) -> bool:
     """Return True when two boxes share an area wider and taller than ``epsilon`` points."""
     return min(a[2], b[2]) - max(a[0], b[0]) > epsilon and min(a[3], b[3]) - max(a[1], b[1]) > epsilon
@@ -92,7 +105,7 @@ def union(boxes: list[Rect]) -> Rect:
 class _RecordingAggregator(PDFPageAggregator):
     """pdfminer's layout device, also recording which operator drew each glyph."""
 
-    def __init__(self, manager: PDFResourceManager, laparams: LAParams) -> None:
+    def __init__(self, manager: PDFResourceManager, laparams: LAParams | None) -> None:
         super().__init__(manager, laparams=laparams)
         self.reset()
 
@@ -179,10 +192,16 @@ def _lines(item: Any, char_glyph: dict[int, int]) -> list[TextLine]:
     return found
 
 
-def analyze_pdf(path: Path) -> list[PageLayout]:
-    """Return the layout of every page of the PDF at ``path`` (pdfminer.six, all text including figures)."""
+def analyze_pdf(path: Path, *, lines: bool = True) -> list[PageLayout]:
+    """Return the layout of every page of the PDF at ``path`` (pdfminer.six, all text including figures).
+
+    ``lines=False`` skips pdfminer's layout analysis (grouping glyphs into lines), the costly part, when only
+    the glyph boxes are needed; the pages then have no ``lines``.
+    """
     manager = PDFResourceManager(caching=True)
-    device = _RecordingAggregator(manager, LAParams(all_texts=True, detect_vertical=True))
+    # boxes_flow=None: the rules need lines, not the reading order of text boxes, whose grouping is quadratic
+    laparams = LAParams(all_texts=True, detect_vertical=True, boxes_flow=None) if lines else None
+    device = _RecordingAggregator(manager, laparams)
     interpreter = _Interpreter(manager, device)
     pages: list[PageLayout] = []
     try:

@@ -24,6 +24,7 @@ behind.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +37,17 @@ from pikepdf import Array, Dictionary, Name, Operator, String
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from taxaudit.disclose.errors import RedactionError
-from taxaudit.disclose.pdf_layout import Glyph, Matrix, PageLayout, Rect, TextOp, analyze_pdf, intersects, union
+from taxaudit.disclose.pdf_layout import (
+    Matrix,
+    PageLayout,
+    Rect,
+    TextOp,
+    analyze_pdf,
+    boxes_array,
+    intersecting,
+    intersects,
+    union,
+)
 from taxaudit.disclose.rules import RulePack, Terms, find_matches, value_pattern
 
 TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
@@ -84,10 +95,10 @@ def find_pdf_marks(pages: Sequence[PageLayout], pack: RulePack, terms: Terms | N
 def _covered(page: PageLayout, marks: Sequence[RedactionMark]) -> dict[int, list[int]]:
     """Return glyph index -> indexes of the marks covering it, for one page."""
     covered: dict[int, list[int]] = {}
+    boxes = boxes_array(page.glyphs)
     for number, mark in enumerate(marks):
-        for glyph in page.glyphs:
-            if intersects(glyph.bbox, mark.box):
-                covered.setdefault(glyph.index, []).append(number)
+        for index in intersecting(boxes, mark.box):
+            covered.setdefault(int(index), []).append(number)
     return covered
 
 
@@ -414,13 +425,19 @@ def _scrub_document(pdf: pikepdf.Pdf, removed_annots: set[tuple[int, int]], patt
         del root.Names.EmbeddedFiles
 
 
-def _removed_text(layout: PageLayout, remove: set[int]) -> str:
-    pieces = []
+def _removed_texts(layout: PageLayout, covered: dict[int, list[int]], marks: int) -> list[str]:
+    """Return, for each mark of the page, the text of the glyphs it removes, line by line in reading order."""
+    pieces: list[list[str]] = [[] for _ in range(marks)]
     for line in layout.lines:
-        text = "".join(ch for ch, g in zip(line.text, line.glyphs, strict=True) if g is not None and g in remove)
-        if text.strip():
-            pieces.append(text)
-    return " ".join(pieces)
+        per_mark: dict[int, list[str]] = {}
+        for char, glyph in zip(line.text, line.glyphs, strict=True):
+            for owner in covered.get(glyph, ()) if glyph is not None else ():
+                per_mark.setdefault(owner, []).append(char)
+        for owner, chars in per_mark.items():
+            text = "".join(chars)
+            if text.strip():
+                pieces[owner].append(text)
+    return [" ".join(parts) for parts in pieces]
 
 
 def _verify(target: Path, marks: Sequence[RedactionMark]) -> None:
@@ -428,19 +445,20 @@ def _verify(target: Path, marks: Sequence[RedactionMark]) -> None:
     by_page: dict[int, list[RedactionMark]] = {}
     for mark in marks:
         by_page.setdefault(mark.page, []).append(mark)
-    for layout in analyze_pdf(target):
+    for layout in analyze_pdf(target, lines=False):
         page_marks = by_page.get(layout.number, [])
+        if not page_marks:
+            continue
         codes = {(mark.exemption or "").encode("latin-1", "replace") for mark in page_marks}
         first_stamp = len(layout.ops) - len(page_marks)
-        for position, op in enumerate(layout.ops):
-            if position >= first_stamp and [bytes(s) for s in op.seq if isinstance(s, bytes)] in ([c] for c in codes):
-                continue
-            for index in op.glyphs:
-                glyph: Glyph = layout.glyphs[index]
-                if any(intersects(glyph.bbox, mark.box) for mark in page_marks):
-                    raise RedactionError(f"page {layout.number}: text still lies under a redaction box after "
-                                         "rewriting; nothing was written", where=str(target),
-                                         hint="report this PDF; redact it by hand")
+        stamps = {g for position, op in enumerate(layout.ops) if position >= first_stamp
+                  and [bytes(s) for s in op.seq if isinstance(s, bytes)] in ([c] for c in codes) for g in op.glyphs}
+        boxes = boxes_array(layout.glyphs)
+        for mark in page_marks:
+            if any(int(index) not in stamps for index in intersecting(boxes, mark.box)):
+                raise RedactionError(f"page {layout.number}: text still lies under a redaction box after "
+                                     "rewriting; nothing was written", where=str(target),
+                                     hint="report this PDF; redact it by hand")
 
 
 def redact_pdf(source: Path, target: Path, marks: Sequence[RedactionMark], *,
@@ -462,7 +480,20 @@ def redact_pdf(source: Path, target: Path, marks: Sequence[RedactionMark], *,
                                  hint="give the box as x0,y0,x1,y1 with x1 > x0 and y1 > y0 (points)")
         by_page.setdefault(mark.page, []).append(mark)
     applied: list[AppliedRedaction] = []
-    values: list[str] = []
+    values: set[str] = set()
+    removals: dict[int, set[int]] = {}
+    for number, page_marks in sorted(by_page.items()):
+        layout = layouts[number - 1]
+        covered = _covered(layout, page_marks)
+        removals[number] = set(covered)
+        texts = _removed_texts(layout, covered, len(page_marks))
+        for index, (mark, text) in enumerate(zip(page_marks, texts, strict=True)):
+            applied.append(AppliedRedaction(mark, sum(1 for owners in covered.values() if index in owners), text))
+            values |= {" ".join(v.split()) for v in (mark.value, text) if v and v.strip()}
+    # one pattern for every redacted value, to find them again in annotations, fields and metadata
+    patterns = [re.compile("|".join(f"(?:{value_pattern(v).pattern})" for v in sorted(values)), re.IGNORECASE)]
+    if not values:
+        patterns = []
     try:
         pdf = pikepdf.open(source)
     except pikepdf.PdfError as exc:
@@ -471,18 +502,10 @@ def redact_pdf(source: Path, target: Path, marks: Sequence[RedactionMark], *,
         removed_annots: set[tuple[int, int]] = set()
         for number, page_marks in sorted(by_page.items()):
             layout = layouts[number - 1]
-            covered = _covered(layout, page_marks)
-            remove = set(covered)
-            for index, mark in enumerate(page_marks):
-                own = {g for g, owners in covered.items() if index in owners}
-                text = _removed_text(layout, own)
-                applied.append(AppliedRedaction(mark, len(own), text))
-                values.extend(v for v in (mark.value, text) if v and v.strip())
-            patterns = [value_pattern(v) for v in values]
             page = pdf.pages[number - 1]
-            _rewrite_page(pdf, page, layout, remove, page_marks)
+            _rewrite_page(pdf, page, layout, removals[number], page_marks)
             removed_annots |= _scrub_annotations(page, layout, page_marks, patterns)
-        _scrub_document(pdf, removed_annots, [value_pattern(v) for v in values])
+        _scrub_document(pdf, removed_annots, patterns)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(prefix=".redacting-", suffix=".pdf", dir=target.parent)
         os.close(handle)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,7 @@ def normalize_value(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+@lru_cache(maxsize=65536)
 def value_pattern(value: str) -> re.Pattern[str]:
     """Return a regex finding ``value`` again in text: digits with any separators, words with any spacing."""
     digits = re.sub(r"\D", "", value)
