@@ -9,12 +9,14 @@ import pikepdf
 import pypdfium2 as pdfium
 import pytest
 from disclose_fixtures import DIF_SCORE, EMPLOYER_EIN, REQUESTER, REQUESTER_SSN, THIRD_PARTY, THIRD_PARTY_SSN, TOLERANCE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pdfminer.high_level import extract_text
 from PIL import Image
 from reportlab.pdfgen import canvas
 
 from taxaudit.disclose.errors import RedactionError
-from taxaudit.disclose.pdf_layout import analyze_pdf
+from taxaudit.disclose.pdf_layout import analyze_pdf, intersects
 from taxaudit.disclose.pdf_redact import RedactionMark, find_pdf_marks, redact_pdf
 from taxaudit.disclose.rules import Terms, load_rule_pack
 
@@ -252,3 +254,19 @@ def test_text_inside_form_xobjects_is_removed_from_a_private_copy(tmp_path: Path
             first_page_streams.append(xobject.read_bytes())
             first_page_streams += [inner.read_bytes() for inner in xobject.Resources.get("/XObject", {}).values()]
     assert all(THIRD_PARTY_SSN.encode() not in stream for stream in first_page_streams)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x0=st.floats(60, 400), y0=st.floats(640, 730), width=st.floats(4, 200), height=st.floats(2, 40))
+def test_no_glyph_under_any_box_survives(letter_pdf: Path, tmp_path_factory: pytest.TempPathFactory, x0: float,
+                                         y0: float, width: float, height: float) -> None:
+    box = (x0, y0, x0 + width, y0 + height)
+    before = analyze_pdf(letter_pdf)[0]
+    covered = "".join(g.text for g in before.glyphs if intersects(g.bbox, box))
+    out = tmp_path_factory.mktemp("prop") / "out.pdf"
+    (applied,) = redact_pdf(letter_pdf, out, [RedactionMark(1, box, "(b)(6)", "property")])
+    after = analyze_pdf(out, lines=False)[0]
+    stamp = set(after.ops[-1].glyphs) if after.ops and after.ops[-1].seq == [b"(b)(6)"] else set()
+    assert all(not intersects(g.bbox, box) for g in after.glyphs if g.index not in stamp)
+    assert applied.glyphs_removed == len(covered)
+    assert len(after.glyphs) - len(stamp) == len(before.glyphs) - applied.glyphs_removed
