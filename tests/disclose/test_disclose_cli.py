@@ -34,6 +34,8 @@ def test_request_to_release_through_the_cli(tmp_path: Path, capsys: pytest.Captu
     run(capsys, "disclose", "auth", "add", *case, "--form", "8821", "--taxpayer-tax-id", REQUESTER_SSN,
         "--representative", "Smith & Co CPA", "--matter", "1040", "--period", "2023", "--signed", "2026-10-01",
         "--received", "2026-10-15", "--json")
+    on_file = run(capsys, "disclose", "auth", "list", *case, "--taxpayer-tax-id", REQUESTER_SSN, "--json")
+    assert [a["form"] for a in on_file] == ["8821"]
     allowed = run(capsys, "disclose", "auth", "check", rid, *case, "--on", "2026-12-01", "--json")
     assert allowed["allowed"] is True
     redacted = run(capsys, "disclose", "redact", rid, str(letter), *case, "--name", THIRD_PARTY,

@@ -169,3 +169,18 @@ def test_bad_documents_and_boxes_are_refused(case: Case, request_: DisclosureReq
         redact_document(case, request_.request_id, tmp_path / "missing.pdf")
     with pytest.raises(DisclosureError, match="no documents"):
         review_consistency(case, request_.request_id)
+
+
+def test_third_party_names_come_from_the_parties_table_except_the_requesters(case: Case,
+                                                                             request_: DisclosureRequest,
+                                                                             letter_pdf: Path) -> None:
+    from taxaudit.disclose.redact import third_party_names
+
+    case.con.execute("INSERT INTO parties (source_id, party_id, role, name, tax_id) VALUES "
+                     "('S1', 'P1', 'other', ?, ?), ('S1', 'P2', 'customer', ?, ?)",
+                     [THIRD_PARTY, THIRD_PARTY_SSN, "Jane  Roe", REQUESTER_SSN])
+    names = third_party_names(case, request_)
+    assert names == [THIRD_PARTY]
+    result = redact_document(case, request_.request_id, letter_pdf, names=names)
+    text = extract_text(result.redacted_path)
+    assert THIRD_PARTY not in text and "Jane Roe" in text

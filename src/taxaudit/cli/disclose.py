@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
-from taxaudit.disclose.authorization import add_authorization, check_authorization
+from taxaudit.disclose.authorization import add_authorization, check_authorization, list_authorizations
 from taxaudit.disclose.consistency import override_finding, review_consistency
 from taxaudit.disclose.errors import DisclosureError
 from taxaudit.disclose.package import build_release_package
@@ -171,6 +171,27 @@ def auth_add(
         print_json(auth.to_dict())
     else:
         console.print(f"Recorded [bold]{auth.authorization_id}[/bold] (Form {auth.form})")
+
+
+@auth_app.command("list")
+def auth_list(
+    case_dir: CaseOption,
+    taxpayer_tax_id: Annotated[str | None, typer.Option(help="Only this taxpayer's authorizations.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the authorizations on file."""
+    with open_case(case_dir) as case:
+        found = list_authorizations(case, taxpayer_tax_id=taxpayer_tax_id)
+    if as_json:
+        print_json([a.to_dict() for a in found])
+        return
+    table = Table("authorization", "form", "taxpayer", "representative", "matters", "periods", "signed", "received",
+                  "expires", "revoked")
+    for a in found:
+        table.add_row(a.authorization_id, a.form, a.taxpayer_tax_id, a.representative, ", ".join(a.matters),
+                      ", ".join(a.periods), str(a.signed_date or "-"), str(a.received_date),
+                      str(a.expires_date or "-"), str(a.revoked_date or "-"))
+    console.print(table)
 
 
 @auth_app.command("check")
