@@ -174,15 +174,37 @@ def test_bad_marks_are_refused_and_nothing_is_written(letter_pdf: Path, tmp_path
     assert not (tmp_path / "never.pdf").exists()
 
 
-def test_an_image_under_a_box_fails_closed(tmp_path: Path) -> None:
-    picture = tmp_path / "sig.png"
-    Image.new("RGB", (40, 20), "navy").save(picture)
+def test_an_image_under_a_box_has_its_pixels_blacked_out(tmp_path: Path) -> None:
+    picture = tmp_path / "scan.png"
+    Image.new("RGB", (200, 100), (250, 250, 250)).save(picture)
     source = tmp_path / "image.pdf"
     pdf = canvas.Canvas(str(source), pagesize=(612, 792))
-    pdf.drawImage(str(picture), 100, 600, width=80, height=40)
+    pdf.drawImage(str(picture), 100, 600, width=400, height=200)  # 2 points per pixel
+    pdf.drawImage(str(picture), 100, 300, width=400, height=200)  # the same image again, not covered
     pdf.showPage()
     pdf.save()
-    with pytest.raises(RedactionError, match="image"):
+    out = tmp_path / "image_out.pdf"
+    # box over image x 150..250, y 700..760 -> pixels columns 25..75, rows 20..50 from the top
+    redact_pdf(source, out, [RedactionMark(1, (150, 700, 250, 760), "(b)(6)", "signature")])
+    with pikepdf.open(out) as result:
+        pictures = {str(key): pikepdf.PdfImage(image).as_pil_image().convert("RGB")
+                    for key, image in result.pages[0].Resources.XObject.items()}
+    assert len(pictures) == 2
+    edited = [p for p in pictures.values() if p.getpixel((50, 35)) == (0, 0, 0)]
+    untouched = [p for p in pictures.values() if p.getpixel((50, 35)) == (250, 250, 250)]
+    assert len(edited) == 1 and len(untouched) == 1
+    image = edited[0]
+    assert image.getpixel((25, 20)) == (0, 0, 0) and image.getpixel((74, 49)) == (0, 0, 0)
+    assert image.getpixel((23, 35)) == (250, 250, 250) and image.getpixel((50, 52)) == (250, 250, 250)
+
+
+def test_an_inline_image_under_a_box_fails_closed(tmp_path: Path) -> None:
+    source = tmp_path / "inline.pdf"
+    pdf = canvas.Canvas(str(source), pagesize=(612, 792))
+    pdf.drawInlineImage(Image.new("RGB", (40, 20), "navy"), 100, 600, width=80, height=40)
+    pdf.showPage()
+    pdf.save()
+    with pytest.raises(RedactionError, match="inline image"):
         redact_pdf(source, tmp_path / "never.pdf", [RedactionMark(1, (110, 610, 150, 630), "(b)(6)", "signature")])
     assert not (tmp_path / "never.pdf").exists()
 

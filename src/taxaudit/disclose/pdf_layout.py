@@ -51,6 +51,15 @@ class TextOp:
     glyphs: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PlacedImage:
+    """An image drawn on the page: the figure path pdfminer gave it, its box and its unit-square matrix."""
+
+    path: tuple[tuple[str, int], ...]
+    bbox: Rect
+    matrix: Matrix
+
+
 @dataclass
 class TextLine:
     """A line of text as layout analysis found it; ``glyphs[i]`` is the glyph of ``text[i]`` (None: a gap)."""
@@ -73,7 +82,7 @@ class PageLayout:
     glyphs: list[Glyph]
     ops: list[TextOp]
     lines: list[TextLine]
-    images: list[Rect]
+    images: list[PlacedImage]
 
     def text(self) -> str:
         """Return the page text, one layout line per line."""
@@ -112,7 +121,7 @@ class _RecordingAggregator(PDFPageAggregator):
     def reset(self) -> None:
         self.glyphs: list[Glyph] = []
         self.ops: list[TextOp] = []
-        self.images: list[Rect] = []
+        self.images: list[PlacedImage] = []
         self.path: list[tuple[str, int]] = []
         self.occurrences: list[defaultdict[str, int]] = [defaultdict(int)]
         self.char_glyph: dict[int, int] = {}
@@ -154,7 +163,8 @@ class _RecordingAggregator(PDFPageAggregator):
         super().render_image(name, stream)
         image = self.cur_item._objs[-1]
         if isinstance(image, LTImage):
-            self.images.append(tuple(float(v) for v in image.bbox))
+            self.images.append(PlacedImage(tuple(self.path), tuple(float(v) for v in image.bbox),
+                                           tuple(float(v) for v in self.cur_item.matrix)))
 
 
 class _Interpreter(PDFPageInterpreter):

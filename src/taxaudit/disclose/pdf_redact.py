@@ -16,24 +16,27 @@ How it works (and why it is safe):
 6. The result is analysed again: if any glyph still lies under a box, nothing is written (fail closed).
 
 Text drawn inside Form XObjects is removed from a private copy of the form made for that use, so other
-uses of the form elsewhere stay as they were. Vertical writing, a zero font size, or an image under a box
-cannot be handled glyph by glyph here; such a redaction raises :class:`RedactionError` instead of leaving text
-behind.
+uses of the form elsewhere stay as they were. An image XObject under a box is replaced by a copy whose covered
+pixels are black in the image data itself. Vertical writing, a zero font size, inline images, and rotated,
+masked or /Decode images under a box are refused with :class:`RedactionError` instead of leaving content behind.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
+from PIL import Image, ImageDraw
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from taxaudit.disclose.errors import RedactionError
@@ -245,18 +248,39 @@ def _inherited_resources(page: pikepdf.Page) -> Any:
     return None
 
 
-def _touches(layout: PageLayout, path: tuple[tuple[str, int], ...], remove: set[int]) -> bool:
-    return any(g in remove for op in layout.ops if op.path[: len(path)] == path for g in op.glyphs)
+@dataclass
+class _PageJob:
+    """What to take out of one page: glyphs to remove and, per image figure path, the boxes over it."""
+
+    layout: PageLayout
+    remove: set[int]
+    image_boxes: dict[tuple[tuple[str, int], ...], list[Rect]]
+    images_done: set[tuple[tuple[str, int], ...]] = field(default_factory=set)
+
+    def touches(self, path: tuple[tuple[str, int], ...]) -> bool:
+        """True when the invocation ``path`` (or anything it draws) holds removed glyphs or covered images."""
+        n = len(path)
+        return any(p[:n] == path for p in self.image_boxes) or any(
+            g in self.remove for op in self.layout.ops if op.path[:n] == path for g in op.glyphs)
+
+
+def _fresh_name(xobjects: Dictionary, name: Name) -> Name:
+    number = 1
+    while Name(f"{name}R{number}") in xobjects:
+        number += 1
+    return Name(f"{name}R{number}")
 
 
 def _rewrite_content(pdf: pikepdf.Pdf, instructions: Any, resources: Dictionary, path: tuple[tuple[str, int], ...],
-                     layout: PageLayout, remove: set[int]) -> list[Any]:
-    """Return ``instructions`` without the removed glyphs; forms drawing removed glyphs are replaced by copies.
+                     job: _PageJob) -> list[Any]:
+    """Return ``instructions`` without the removed glyphs; forms and images holding any are replaced by copies.
 
     ``path`` names the Form XObject invocation being rewritten (empty for the page itself), as pdfminer counted
-    them: each ``Do`` of a name is that name's next occurrence at this level. A form drawing removed glyphs is
-    rewritten into a new XObject under a new name in ``resources``, so other uses of the original are untouched.
+    them: each ``Do`` of a name is that name's next occurrence at this level. A form drawing removed glyphs, or an
+    image under a box, is rewritten into a new XObject under a new name in ``resources``, so other uses of the
+    original are untouched.
     """
+    layout = job.layout
     ops = [op for op in layout.ops if op.path == path]
     where = f"page {layout.number}" + (f", form {'/'.join(name for name, _ in path)}" if path else "")
     rewritten: list[Any] = []
@@ -270,15 +294,18 @@ def _rewrite_content(pdf: pikepdf.Pdf, instructions: Any, resources: Dictionary,
                                      hint="redact this page by hand")
             op = ops[next_op]
             next_op += 1
-            if any(g in remove for g in op.glyphs):
-                rewritten.extend(_rewrite_text_op(operands, name, op, remove))
+            if any(g in job.remove for g in op.glyphs):
+                rewritten.extend(_rewrite_text_op(operands, name, op, job.remove))
                 continue
         elif name == "Do" and operands and isinstance(operands[0], Name):
             bare = str(operands[0])[1:]
             child = (*path, (bare, seen.get(bare, 0)))
             seen[bare] = seen.get(bare, 0) + 1
-            if _touches(layout, child, remove):
-                rewritten.append(([_rewrite_form(pdf, resources, operands[0], child, layout, remove)], operator))
+            if child in job.image_boxes:
+                rewritten.append(([_redact_image(pdf, resources, operands[0], child, job)], operator))
+                continue
+            if job.touches(child):
+                rewritten.append(([_rewrite_form(pdf, resources, operands[0], child, job)], operator))
                 continue
         rewritten.append((operands, operator))
     if next_op != len(ops):
@@ -288,27 +315,87 @@ def _rewrite_content(pdf: pikepdf.Pdf, instructions: Any, resources: Dictionary,
 
 
 def _rewrite_form(pdf: pikepdf.Pdf, resources: Dictionary, name: Name, path: tuple[tuple[str, int], ...],
-                  layout: PageLayout, remove: set[int]) -> Name:
+                  job: _PageJob) -> Name:
     """Add to ``resources`` a copy of form ``name`` without the removed glyphs; return the copy's name."""
     xobjects = resources.get("/XObject")
     form = xobjects.get(name) if xobjects is not None else None
     if form is None or form.get("/Subtype") != Name.Form:
-        raise RedactionError(f"page {layout.number}: form {name} drawing redacted text is not in the resources",
-                             where=f"page {layout.number}", hint="redact this page by hand")
+        raise RedactionError(f"page {job.layout.number}: form {name} drawing redacted text is not in the resources",
+                             where=f"page {job.layout.number}", hint="redact this page by hand")
     own = _private_resources(form.get("/Resources"))
     original = pikepdf.parse_content_stream(form)
-    body = _rewrite_content(pdf, original, own, path, layout, remove)
+    body = _rewrite_content(pdf, original, own, path, job)
     _drop_replaced_xobjects(own, _drawn(original), _drawn(body))
     copy = pdf.make_stream(pikepdf.unparse_content_stream(body))
     for key, value in form.items():
         if key not in ("/Length", "/Filter", "/DecodeParms", "/Resources"):
             copy[key] = value
     copy.Resources = own
-    number = 1
-    while Name(f"{name}R{number}") in xobjects:
-        number += 1
-    new_name = Name(f"{name}R{number}")
+    new_name = _fresh_name(xobjects, name)
     xobjects[new_name] = copy
+    return new_name
+
+
+def _paint(picture: Image.Image, boxes: list[Rect], matrix: Matrix, fill: Any) -> None:
+    """Fill every pixel of ``picture`` that any box touches; ``matrix`` maps the image's unit square to the page."""
+    a, _, _, d, e, f = matrix
+    width, height = picture.size
+    draw = ImageDraw.Draw(picture)
+    for x0, y0, x1, y1 in boxes:
+        u0, u1 = sorted(((x0 - e) / a, (x1 - e) / a))
+        v0, v1 = sorted(((y0 - f) / d, (y1 - f) / d))
+        left, right = max(0, math.floor(u0 * width)), min(width, math.ceil(u1 * width))
+        top, bottom = max(0, math.floor((1 - v1) * height)), min(height, math.ceil((1 - v0) * height))
+        if right > left and bottom > top:
+            draw.rectangle((left, top, right - 1, bottom - 1), fill=fill)
+
+
+def _image_stream(pdf: pikepdf.Pdf, picture: Image.Image) -> pikepdf.Stream:
+    space = Name.DeviceGray if picture.mode == "L" else Name.DeviceRGB
+    stream = pdf.make_stream(zlib.compress(picture.tobytes()))
+    stream.Type, stream.Subtype = Name.XObject, Name.Image
+    stream.Width, stream.Height = picture.size
+    stream.ColorSpace, stream.BitsPerComponent, stream.Filter = space, 8, Name.FlateDecode
+    return stream
+
+
+def _decoded(image: Any, where: str) -> Image.Image:
+    try:
+        picture = pikepdf.PdfImage(image).as_pil_image()
+    except Exception as exc:  # pikepdf raises several types for filters and colour spaces it cannot decode
+        raise RedactionError(f"{where}: the image under a box cannot be decoded ({exc})", where=where,
+                             hint="convert the page to a plain RGB image, or redact it by hand") from exc
+    return picture if picture.mode in ("L", "RGB") else picture.convert("RGB")
+
+
+def _redact_image(pdf: pikepdf.Pdf, resources: Dictionary, name: Name, path: tuple[tuple[str, int], ...],
+                  job: _PageJob) -> Name:
+    """Add to ``resources`` a copy of image ``name`` with the pixels under the boxes blacked out; return its name.
+
+    Only the pixels change: the covered area is filled with black in the image data itself (and made opaque in
+    its soft mask), so nothing of it can be recovered from the file. Rotated or skewed placements, stencil masks
+    and images with a /Decode array are refused.
+    """
+    where = f"page {job.layout.number}, image {name}"
+    xobjects = resources.get("/XObject")
+    image = xobjects.get(name) if xobjects is not None else None
+    placed = next(img for img in job.layout.images if img.path == path)
+    a, b, c, d, _, _ = placed.matrix
+    if image is None or image.get("/Subtype") != Name.Image or bool(image.get("/ImageMask", False)) \
+            or "/Decode" in image or abs(b) > 1e-9 or abs(c) > 1e-9 or a == 0 or d == 0:
+        raise RedactionError(f"{where}: this image under a box cannot be redacted pixel by pixel", where=where,
+                             hint="only upright, unmasked images are edited; redact this page by hand")
+    boxes = job.image_boxes[path]
+    picture = _decoded(image, where)
+    _paint(picture, boxes, placed.matrix, 0 if picture.mode == "L" else (0, 0, 0))
+    copy = _image_stream(pdf, picture)
+    if "/SMask" in image:
+        mask = _decoded(image.SMask, where).convert("L")
+        _paint(mask, boxes, placed.matrix, 255)
+        copy.SMask = _image_stream(pdf, mask)
+    new_name = _fresh_name(xobjects, name)
+    xobjects[new_name] = copy
+    job.images_done.add(path)
     return new_name
 
 
@@ -325,17 +412,21 @@ def _drop_replaced_xobjects(resources: Dictionary, before: set[str], after: set[
 
 def _rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, layout: PageLayout, remove: set[int],
                   marks: Sequence[RedactionMark]) -> None:
-    """Replace the page's content by one stream without the removed glyphs, followed by the boxes."""
-    for mark in marks:
-        for image in layout.images:
-            if intersects(image, mark.box):
-                raise RedactionError(
-                    f"page {layout.number}: an image lies under the redaction box {mark.box}",
-                    where=f"page {layout.number}",
-                    hint="image pixels are not removed by this tool; redact the image separately or move the box")
+    """Replace the page's content by one stream without the removed glyphs and pixels, followed by the boxes."""
+    image_boxes: dict[tuple[tuple[str, int], ...], list[Rect]] = {}
+    for image in layout.images:
+        boxes = [mark.box for mark in marks if intersects(image.bbox, mark.box)]
+        if boxes:
+            image_boxes[image.path] = boxes
+    job = _PageJob(layout, remove, image_boxes)
     resources = _private_resources(_inherited_resources(page))
     original = pikepdf.parse_content_stream(page)
-    body = _rewrite_content(pdf, original, resources, (), layout, remove)
+    body = _rewrite_content(pdf, original, resources, (), job)
+    missed = set(image_boxes) - job.images_done
+    if missed:
+        raise RedactionError(f"page {layout.number}: an inline image lies under a redaction box",
+                             where=f"page {layout.number}",
+                             hint="inline images are not edited; convert the page or redact it by hand")
     _drop_replaced_xobjects(resources, _drawn(original), _drawn(body))
     page.obj.Resources = resources
     depth = 0
@@ -389,14 +480,14 @@ def _scrub_annotations(page: pikepdf.Page, layout: PageLayout, marks: Sequence[R
 
 def _scrub_fields(fields: Any, removed: set[tuple[int, int]], patterns: Sequence[Any]) -> Array:
     kept = Array()
-    for field in fields:
-        if field.is_indirect and field.objgen in removed:
+    for form_field in fields:
+        if form_field.is_indirect and form_field.objgen in removed:
             continue
-        if any(_holds(field.get(key), patterns) for key in ("/V", "/DV", "/T", "/TU") if key in field):
+        if any(_holds(form_field.get(key), patterns) for key in ("/V", "/DV", "/T", "/TU") if key in form_field):
             continue
-        if "/Kids" in field:
-            field.Kids = _scrub_fields(field.Kids, removed, patterns)
-        kept.append(field)
+        if "/Kids" in form_field:
+            form_field.Kids = _scrub_fields(form_field.Kids, removed, patterns)
+        kept.append(form_field)
     return kept
 
 
