@@ -143,6 +143,14 @@ def test_annotations_metadata_and_form_fields_holding_the_value_are_removed(tmp_
     pdf.acroForm.textfield(name="witness_ssn", value=THIRD_PARTY_SSN, x=72, y=500, width=150, height=18)
     pdf.showPage()
     pdf.save()
+    with pikepdf.open(source, allow_overwriting_input=True) as edited:
+        with edited.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:description"] = f"notes on {THIRD_PARTY_SSN}"
+        edited.Root.Outlines = edited.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+        item = edited.make_indirect(pikepdf.Dictionary(Title=f"Witness {THIRD_PARTY_SSN}",
+                                                       Parent=edited.Root.Outlines))
+        edited.Root.Outlines.First = edited.Root.Outlines.Last = item
+        edited.save(source)
     assert THIRD_PARTY_SSN.encode() in uncompressed_bytes(source, tmp_path)
     out = tmp_path / "annotated_out.pdf"
     redact_with_rules(source, out)
