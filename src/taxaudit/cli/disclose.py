@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -77,6 +78,17 @@ def _span(text: str, reviewer: str | None) -> TextSpan:
     return TextSpan(page, line, start, end, exemption, reason, reviewer)
 
 
+def _show(items: Sequence[Any], as_json: bool, columns: Sequence[str], row: Callable[[Any], Sequence[Any]]) -> None:
+    """Print ``items`` as JSON (their ``to_dict``) or as a table of ``row(item)`` cells ("-" for missing)."""
+    if as_json:
+        print_json([item.to_dict() for item in items])
+        return
+    table = Table(*columns)
+    for item in items:
+        table.add_row(*("-" if cell is None else str(cell) for cell in row(item)))
+    console.print(table)
+
+
 @request_app.command("add")
 def request_add(
     case_dir: CaseOption,
@@ -117,14 +129,9 @@ def request_list(
     """List the register."""
     with open_case(case_dir) as case:
         requests = list_requests(case, status=status)
-    if as_json:
-        print_json([r.to_dict() for r in requests])
-        return
-    table = Table("request", "type", "requester", "received", "due", "status", "closure")
-    for r in requests:
-        table.add_row(r.request_id, r.request_type, r.requester, str(r.received_date), str(r.due_date or "-"),
-                      r.status, r.closure_code or "")
-    console.print(table)
+    _show(requests, as_json, ("request", "type", "requester", "received", "due", "status", "closure"),
+          lambda r: (r.request_id, r.request_type, r.requester, r.received_date, r.due_date, r.status,
+                     r.closure_code))
 
 
 @request_app.command("close")
@@ -182,16 +189,10 @@ def auth_list(
     """List the authorizations on file."""
     with open_case(case_dir) as case:
         found = list_authorizations(case, taxpayer_tax_id=taxpayer_tax_id)
-    if as_json:
-        print_json([a.to_dict() for a in found])
-        return
-    table = Table("authorization", "form", "taxpayer", "representative", "matters", "periods", "signed", "received",
-                  "expires", "revoked")
-    for a in found:
-        table.add_row(a.authorization_id, a.form, a.taxpayer_tax_id, a.representative, ", ".join(a.matters),
-                      ", ".join(a.periods), str(a.signed_date or "-"), str(a.received_date),
-                      str(a.expires_date or "-"), str(a.revoked_date or "-"))
-    console.print(table)
+    _show(found, as_json, ("authorization", "form", "taxpayer", "representative", "matters", "periods", "signed",
+                           "received", "expires", "revoked"),
+          lambda a: (a.authorization_id, a.form, a.taxpayer_tax_id, a.representative, ", ".join(a.matters),
+                     ", ".join(a.periods), a.signed_date, a.received_date, a.expires_date, a.revoked_date))
 
 
 @auth_app.command("check")
