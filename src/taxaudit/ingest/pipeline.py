@@ -7,12 +7,15 @@ XML, unreadable encoding, wrong mapping) leaves the case exactly as it was.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+
+import duckdb
 
 from taxaudit.errors import IngestError
 from taxaudit.ingest.loader import Loader
@@ -32,7 +35,7 @@ class IngestOptions:
     mapping: str | None = None
     validate: bool = False
     schema: str | None = None
-    memory_limit: str = "128MB"
+    memory_limit: str = field(default_factory=lambda: os.environ.get("TAXAUDIT_INGEST_MEMORY", "128MB"))
 
 
 @dataclass
@@ -210,6 +213,12 @@ def ingest_files(case: Case, paths: Sequence[str | Path], options: IngestOptions
         with case.unit_of_work() as work:
             for raw in paths:
                 results.append(_ingest_one(case, Path(raw), options, progress, work))
+    except duckdb.OutOfMemoryException as exc:
+        raise IngestError(
+            f"the database ran out of its {options.memory_limit} working memory while loading: {exc}",
+            where=", ".join(str(p) for p in paths),
+            hint="nothing was loaded; allow more with TAXAUDIT_INGEST_MEMORY=512MB (or more) and ingest again",
+        ) from exc
     finally:
         case.con.execute("RESET memory_limit")
     return results

@@ -8,8 +8,11 @@ both occurrences — all in SQL over the staged Parquet files, inside the ingest
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from taxaudit.ingest.loader import COLUMNS, Loader
 
@@ -71,16 +74,31 @@ def load_parts(loader: Loader, parts: list[StagedPart]) -> Excluded:
         f"FROM read_parquet({_literal(p.files['journal_lines'])})" for p in with_entries)
     con.execute(f"CREATE OR REPLACE TEMP VIEW taxaudit_staged_entries AS {entries_sql}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW taxaudit_staged_lines AS {lines_sql}")
+    entry_columns = ", ".join(name for name, _ in COLUMNS["journal_entries"])
+    line_columns = ", ".join(name for name, _ in COLUMNS["journal_lines"])
+    [(repeats,)] = con.execute(
+        "SELECT count(*) - count(DISTINCT entry_id) FROM taxaudit_staged_entries").fetchall()
+    if not repeats:  # the usual case: two streaming bulk inserts, no join, memory stays within the pool
+        try:
+            con.execute(f"INSERT INTO journal_entries (source_id, {entry_columns}) SELECT ?, {entry_columns} "
+                        "FROM taxaudit_staged_entries", [loader.source_id])
+            con.execute(f"INSERT INTO journal_lines (source_id, {line_columns}) SELECT ?, {line_columns} "
+                        "FROM taxaudit_staged_lines", [loader.source_id])
+        finally:
+            with suppress(duckdb.Error):
+                con.execute("DROP VIEW IF EXISTS taxaudit_staged_entries")
+                con.execute("DROP VIEW IF EXISTS taxaudit_staged_lines")
+        return Excluded()
     con.execute("""
         CREATE OR REPLACE TEMP TABLE taxaudit_duplicates AS
         SELECT e.ordinal, e.entry_id, e.locator, f.first_locator
         FROM taxaudit_staged_entries e
         JOIN (SELECT entry_id, min(ordinal) AS first_ordinal, arg_min(locator, ordinal) AS first_locator
-              FROM taxaudit_staged_entries GROUP BY entry_id HAVING count(*) > 1) f USING (entry_id)
+              FROM taxaudit_staged_entries
+              WHERE entry_id IN (SELECT entry_id FROM taxaudit_staged_entries GROUP BY entry_id HAVING count(*) > 1)
+              GROUP BY entry_id) f USING (entry_id)
         WHERE e.ordinal > f.first_ordinal
     """)
-    entry_columns = ", ".join(name for name, _ in COLUMNS["journal_entries"])
-    line_columns = ", ".join(name for name, _ in COLUMNS["journal_lines"])
     try:
         con.execute(f"INSERT INTO journal_entries (source_id, {entry_columns}) SELECT ?, {entry_columns} "
                     "FROM taxaudit_staged_entries ANTI JOIN taxaudit_duplicates USING (ordinal) ORDER BY ordinal",
@@ -101,9 +119,10 @@ def load_parts(loader: Loader, parts: list[StagedPart]) -> Excluded:
             "coalesce(CAST(sum(l.credit) * 100 AS BIGINT), 0) "
             "FROM taxaudit_duplicates d LEFT JOIN taxaudit_staged_lines l USING (ordinal)").fetchone()
     finally:
-        con.execute("DROP VIEW IF EXISTS taxaudit_staged_entries")
-        con.execute("DROP VIEW IF EXISTS taxaudit_staged_lines")
-        con.execute("DROP TABLE IF EXISTS taxaudit_duplicates")
+        with suppress(duckdb.Error):  # after a failure the transaction is aborted; the first error is the one to see
+            con.execute("DROP VIEW IF EXISTS taxaudit_staged_entries")
+            con.execute("DROP VIEW IF EXISTS taxaudit_staged_lines")
+            con.execute("DROP TABLE IF EXISTS taxaudit_duplicates")
     excluded = Excluded(*row)
     if excluded.lines:
         loader.loaded["journal_lines"] = loader.loaded.get("journal_lines", 0) - excluded.lines
