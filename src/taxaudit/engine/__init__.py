@@ -1,0 +1,118 @@
+"""Ibis connection factory: DuckDB on one machine (default) or PySpark for a cluster.
+
+This is the only module that knows which backend runs the relational work. Every other stage receives an Ibis
+backend and Ibis table expressions, so one definition of matching runs on both engines.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+from ibis.expr import types as ir
+
+from taxaudit.errors import TaxauditError
+
+ENGINES = ("duckdb", "spark")
+
+
+class EngineError(TaxauditError):
+    """The requested engine is unknown or cannot be started."""
+
+
+def connect(
+    engine: str = "duckdb",
+    *,
+    master: str | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+) -> BaseBackend:
+    """Return an Ibis backend: in-memory DuckDB (default) or PySpark on ``master`` (``local[*]`` if not given).
+
+    ``master`` is any Spark master URL (``spark://host:7077``, ``yarn``, ``k8s://...``); it may also come from the
+    ``TAXAUDIT_SPARK_MASTER`` environment variable. An active SparkSession (e.g. under ``spark-submit``) is reused.
+    """
+    if engine == "duckdb":
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        return ibis.duckdb.connect(**config)
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session(master, spark_conf))
+    raise EngineError(f"unknown engine {engine!r}", hint=f"use one of: {', '.join(ENGINES)}")
+
+
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
+    """Return the active SparkSession or build one with settings that keep small jobs fast and times in UTC."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # the spark extra is optional
+        raise EngineError("PySpark is not installed", hint="pip install 'taxaudit[spark]' (needs Java 17)") from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName("taxaudit").master(
+        master or os.environ.get("TAXAUDIT_SPARK_MASTER") or "local[*]"
+    )
+    settings = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # Java missing, bad master URL, ...
+        raise EngineError(f"cannot start Spark: {exc}", where=master, hint="check JAVA_HOME and the master URL") from exc
+
+
+def engine_name(con: BaseBackend) -> str:
+    """Return ``duckdb`` or ``spark`` for a backend made by :func:`connect`."""
+    return "spark" if con.name == "pyspark" else con.name
+
+
+def read_file(con: BaseBackend, path: Path, *, text: bool) -> ir.Table:
+    """Return a table over a CSV or Parquet file; with ``text`` every CSV column is read as a string.
+
+    CSV follows RFC 4180 (header row, comma, double quotes doubled inside quoted fields).
+    """
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return con.read_parquet(str(path))
+    if suffix in {".csv", ".txt"}:
+        if engine_name(con) == "spark":
+            return con.read_csv(str(path), header=True, inferSchema=not text, escape='"', encoding="UTF-8")
+        return con.read_csv(str(path), all_varchar=text, header=True)
+    raise EngineError(f"unsupported file type {suffix!r}", where=str(path), hint="give a .csv or .parquet file")
+
+
+def from_arrow(con: BaseBackend, table: pa.Table, name: str) -> ir.Table:
+    """Return ``table`` registered in the backend under ``name`` (replacing an older one)."""
+    return con.create_table(name, table, overwrite=True)
+
+
+def to_arrow(con: BaseBackend, expr: ir.Table) -> pa.Table:
+    """Return the result of an expression as an Arrow table."""
+    return con.to_pyarrow(expr)
+
+
+def write_parquet(con: BaseBackend, expr: ir.Table, path: Path) -> Path:
+    """Write the result of an expression to one Parquet file and return its path."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if engine_name(con) == "duckdb":
+        con.to_parquet(expr, str(path))
+    else:
+        pq.write_table(con.to_pyarrow(expr), path)
+    return path

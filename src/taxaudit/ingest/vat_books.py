@@ -1,0 +1,266 @@
+"""Invoice books (VAT sales and purchase books) of many reporting taxpayers: load, validate, quarantine.
+
+The canonical layout, one row per invoice line of a book, is :data:`BOOK_COLUMNS`. It mirrors the books that
+Russian VAT returns carry (sales book, section 9; purchase book, section 8 — Tax Code of the Russian Federation
+art. 169 p. 3, art. 174 p. 5.1) and any country's invoice registers. Validation is written once as Ibis
+expressions, so it runs on DuckDB or Spark alike; rows that fail are returned with their reasons in a quarantine
+table, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+from ibis.expr import types as ir
+
+from taxaudit import engine
+from taxaudit.errors import IngestError
+
+BOOK_COLUMNS = (
+    "reporter_tax_id",
+    "book",
+    "period",
+    "seller_tax_id",
+    "buyer_tax_id",
+    "invoice_no",
+    "invoice_date",
+    "net_amount",
+    "vat_amount",
+    "vat_rate",
+    "operation_code",
+)
+REQUIRED_COLUMNS = tuple(c for c in BOOK_COLUMNS if c not in {"vat_rate", "operation_code"})
+BOOKS = ("sales", "purchases")
+
+# Weights of the INN check digits, as python-stdnum's stdnum.ru.inn and the FNS-published examples use them: the
+# 10-digit INN of an organisation has one check digit, the 12-digit INN of a person two; each is the weighted
+# sum of the digits before it, mod 11, mod 10.
+INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN12_WEIGHTS = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+AMOUNT_TYPE = "decimal(18, 2)"
+RATE_TYPE = "decimal(9, 4)"
+_AMOUNT_RE = r"^-?[0-9]{1,16}([.,][0-9]{1,2})?$"
+_RATE_RE = r"^[0-9]{1,2}([.,][0-9]{1,4})?%?$"
+_ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_RU_DATE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+_PERIOD_RE = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
+_GENERIC_TAX_ID_RE = r"^[0-9A-Za-z]{2,32}$"
+
+
+@dataclass(frozen=True)
+class VatBooks:
+    """Validated invoice-book rows (typed) and the quarantined rows with reasons, as Ibis expressions."""
+
+    books: ir.Table
+    quarantine: ir.Table
+
+
+def inn_check_digits(body: str) -> str:
+    """Return the check digit(s) completing a Russian INN body of 9 (organisation) or 10 (person) digits."""
+    digits = [int(ch) for ch in body]
+    if len(digits) == 9:
+        return str(sum(w * d for w, d in zip(INN10_WEIGHTS, digits, strict=True)) % 11 % 10)
+    if len(digits) == 10:
+        first = sum(w * d for w, d in zip(INN11_WEIGHTS, digits, strict=True)) % 11 % 10
+        second = sum(w * d for w, d in zip(INN12_WEIGHTS, [*digits, first], strict=True)) % 11 % 10
+        return f"{first}{second}"
+    raise ValueError(f"an INN body has 9 or 10 digits, not {len(digits)}")
+
+
+def inn_is_valid(text: str | None) -> bool:
+    """Return True if ``text`` is a 10- or 12-digit Russian INN whose check digits are right."""
+    if text is None or not re.fullmatch(r"[0-9]{10}|[0-9]{12}", text):
+        return False
+    return inn_check_digits(text[:-1] if len(text) == 10 else text[:-2]) == text[-(1 if len(text) == 10 else 2):]
+
+
+def inn_valid_expr(tax_id: ir.StringValue) -> ir.BooleanValue:
+    """Return an Ibis expression that is True where ``tax_id`` is a valid 10- or 12-digit Russian INN."""
+    digit = [tax_id.substr(i, 1).try_cast("int64") for i in range(12)]
+
+    def check(weights: Sequence[int]) -> ir.IntegerValue:
+        total = digit[0] * weights[0]
+        for i, weight in enumerate(weights[1:], start=1):
+            total = total + digit[i] * weight
+        return total % 11 % 10
+
+    organisation = tax_id.re_search(r"^[0-9]{10}$") & (check(INN10_WEIGHTS) == digit[9])
+    person = (
+        tax_id.re_search(r"^[0-9]{12}$")
+        & (check(INN11_WEIGHTS) == digit[10])
+        & (check(INN12_WEIGHTS) == digit[11])
+    )
+    return (organisation | person).fill_null(False)
+
+
+def _text(col: ir.Value) -> ir.StringValue:
+    text = col if col.type().is_string() else col.cast("string")
+    return text.strip().nullif("")
+
+
+def _date(col: ir.Value) -> tuple[ir.DateValue, ir.BooleanValue]:
+    """Return (parsed date, ok) for ISO 8601 ``YYYY-MM-DD`` or the Russian ``DD.MM.YYYY`` form."""
+    if col.type().is_date():
+        return col, col.notnull()
+    if col.type().is_timestamp():
+        return col.date(), col.notnull()
+    text = _text(col)
+    iso = ibis.cases(
+        (text.re_search(_ISO_DATE_RE), text),
+        (text.re_search(_RU_DATE_RE), text.substr(6, 4) + "-" + text.substr(3, 2) + "-" + text.substr(0, 2)),
+        else_=ibis.null("string"),
+    )
+    parsed = iso.try_cast("date")
+    return parsed, parsed.notnull()
+
+
+def _decimal(col: ir.Value, pattern: str, dtype: str) -> tuple[ir.DecimalValue, ir.BooleanValue]:
+    """Return (parsed decimal, ok); text must match ``pattern`` so no digit is silently rounded away."""
+    if col.type().is_decimal() or col.type().is_integer():
+        value = col.cast(dtype)
+        return value, value.notnull()
+    text = _text(col).replace(",", ".").replace("%", "")
+    good = _text(col).re_search(pattern).fill_null(False)
+    value = ibis.ifelse(good, text, ibis.null("string")).try_cast(dtype)
+    return value, value.notnull()
+
+
+def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU") -> VatBooks:
+    """Return the typed valid rows and the quarantined rows (with every reason) of one raw invoice-book table.
+
+    Tax ids are checked with the INN check digits when ``country`` is ``RU`` (10 or 12 digits), otherwise for a
+    plausible shape. Dates may be ISO 8601 or ``DD.MM.YYYY``; amounts take ``.`` or ``,`` as decimal separator
+    and at most two decimals; periods are ``YYYY-Qn`` (the Russian VAT tax period is the quarter, Tax Code art.
+    163) or ``YYYY-MM``.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise IngestError(
+            f"invoice book lacks column(s) {', '.join(missing)}",
+            where=source,
+            hint=f"the canonical layout is: {', '.join(BOOK_COLUMNS)} (see docs/match.md)",
+        )
+    if "vat_rate" not in raw.columns:
+        raw = raw.mutate(vat_rate=ibis.null("string"))
+    if "operation_code" not in raw.columns:
+        raw = raw.mutate(operation_code=ibis.null("string"))
+    tax_id_ok = inn_valid_expr if country == "RU" else (lambda t: t.re_search(_GENERIC_TAX_ID_RE).fill_null(False))
+
+    reporter = _text(raw.reporter_tax_id)
+    seller = _text(raw.seller_tax_id)
+    buyer = _text(raw.buyer_tax_id)
+    book = _text(raw.book).lower()
+    period = _text(raw.period).upper()
+    invoice_no = _text(raw.invoice_no)
+    invoice_date, date_ok = _date(raw.invoice_date)
+    net, net_ok = _decimal(raw.net_amount, _AMOUNT_RE, AMOUNT_TYPE)
+    vat, vat_ok = _decimal(raw.vat_amount, _AMOUNT_RE, AMOUNT_TYPE)
+    rate, rate_ok = _decimal(raw.vat_rate, _RATE_RE, RATE_TYPE)
+    rate_given = _text(raw.vat_rate).notnull()
+
+    # Each check: (reason_code, failed?, reason text). A purchase book always names the buyer (the reporter);
+    # a sales book may leave it empty for sales to people who are not VAT payers.
+    checks = [
+        ("bad_book", ~book.isin(BOOKS).fill_null(False), "book is not 'sales' or 'purchases'"),
+        ("bad_period", ~period.re_search(_PERIOD_RE).fill_null(False), "period is not YYYY-Qn or YYYY-MM"),
+        ("bad_tax_id", ~tax_id_ok(reporter), "reporter_tax_id fails the tax-id check"),
+        ("bad_tax_id", ~tax_id_ok(seller), "seller_tax_id fails the tax-id check"),
+        ("bad_tax_id", (buyer.notnull() | (book == "purchases")).fill_null(True) & ~tax_id_ok(buyer),
+         "buyer_tax_id fails the tax-id check"),
+        ("missing_invoice_no", invoice_no.isnull(), "invoice_no is empty"),
+        ("bad_date", ~date_ok, "invoice_date is not a valid date"),
+        ("bad_amount", ~net_ok, "net_amount is not an amount with at most 2 decimals"),
+        ("bad_amount", ~vat_ok, "vat_amount is not an amount with at most 2 decimals"),
+        ("bad_vat_rate", rate_given & ~rate_ok, "vat_rate is not a percentage"),
+    ]
+    failed = [flag.fill_null(True) for _, flag, _ in checks]
+    any_failed = failed[0]
+    for flag in failed[1:]:
+        any_failed = any_failed | flag
+    reason_code = ibis.cases(*[(flag, code) for flag, (code, _, _) in zip(failed, checks, strict=True)],
+                             else_=ibis.null("string"))
+    reason = ibis.literal("")
+    for flag, (_, _, text) in zip(failed, checks, strict=True):
+        reason = reason + ibis.ifelse(flag, text + "; ", "")
+
+    typed = raw.mutate(
+        reporter_tax_id=reporter, book=book, period=period, seller_tax_id=seller, buyer_tax_id=buyer,
+        invoice_no=invoice_no, invoice_date=invoice_date, net_amount=net, vat_amount=vat, vat_rate=rate,
+        operation_code=_text(raw.operation_code), source_file=ibis.literal(source),
+        _failed=any_failed,
+    )
+    books = typed.filter(~typed._failed).select(*BOOK_COLUMNS, "source_file")
+
+    flagged = raw.mutate(_failed=any_failed, reason_code=reason_code, reason=reason.re_replace("; $", ""))
+    flagged = flagged.filter(flagged._failed)
+    raw_text = ibis.literal("|").join([_text(flagged[c]).fill_null("") for c in BOOK_COLUMNS])
+    locator = ibis.literal(source + "#") + ibis.literal("/").join(
+        [_text(flagged[c]).fill_null("") for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")]
+    )
+    quarantine = flagged.select(
+        source_file=ibis.literal(source), locator=locator, reason_code=flagged.reason_code,
+        reason=flagged.reason, raw=raw_text,
+    )
+    return VatBooks(books=books, quarantine=quarantine)
+
+
+def read_vat_books(con: BaseBackend, paths: Sequence[Path], *, country: str | None = "RU",
+                   extra: Sequence[pa.Table] = ()) -> VatBooks:
+    """Return the validated union of the invoice-book files (CSV or Parquet) and of ``extra`` Arrow tables.
+
+    ``extra`` takes tables in the canonical layout, e.g. from :func:`case_invoice_books`.
+    """
+    parts: list[VatBooks] = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise IngestError("invoice book file not found", where=str(path), hint="check the path")
+        try:
+            raw = engine.read_file(con, path, text=True)
+        except IngestError:
+            raise
+        except Exception as exc:
+            raise IngestError(f"cannot read invoice book: {exc}".splitlines()[0], where=str(path),
+                              hint="give a CSV (header row, comma-separated, UTF-8) or Parquet file") from exc
+        parts.append(validate_books(raw, source=path.name, country=country))
+    for n, table in enumerate(extra):
+        raw = engine.from_arrow(con, table, f"taxaudit_case_books_{n}")
+        parts.append(validate_books(raw, source=f"case-invoices-{n}", country=country))
+    if not parts:
+        raise IngestError("no invoice books given", hint="pass --invoices PATH (CSV or Parquet) or --case DIR")
+    books = parts[0].books
+    quarantine = parts[0].quarantine
+    for part in parts[1:]:
+        books = books.union(part.books)
+        quarantine = quarantine.union(part.quarantine)
+    return VatBooks(books=books, quarantine=quarantine)
+
+
+def case_invoice_books(con_case: object) -> pa.Table:
+    """Return a case's ``invoices`` table (e.g. SAF-T SourceDocuments) in the canonical invoice-book layout.
+
+    The reporter is the seller for sales and the buyer for purchases; the period is taken from the invoice
+    date's quarter when the source gave none.
+    """
+    query = """
+        SELECT CASE WHEN book = 'sales' THEN seller_tax_id ELSE buyer_tax_id END AS reporter_tax_id,
+               book,
+               coalesce(period, strftime(invoice_date, '%Y') || '-Q' || CAST(quarter(invoice_date) AS VARCHAR))
+                   AS period,
+               seller_tax_id, buyer_tax_id, invoice_no,
+               CAST(invoice_date AS VARCHAR) AS invoice_date,
+               CAST(net_amount AS VARCHAR) AS net_amount,
+               CAST(vat_amount AS VARCHAR) AS vat_amount,
+               CAST(vat_rate AS VARCHAR) AS vat_rate,
+               CAST(NULL AS VARCHAR) AS operation_code
+        FROM invoices
+    """
+    return con_case.execute(query).to_arrow_table()  # type: ignore[attr-defined]
