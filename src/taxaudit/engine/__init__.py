@@ -73,7 +73,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     try:
         return builder.getOrCreate()
     except Exception as exc:  # Java missing, bad master URL, ...
-        raise EngineError(f"cannot start Spark: {exc}", where=master, hint="check JAVA_HOME and the master URL") from exc
+        raise EngineError(f"cannot start Spark: {exc}", where=master,
+                          hint="check JAVA_HOME and the master URL") from exc
 
 
 def engine_name(con: BaseBackend) -> str:
@@ -97,8 +98,27 @@ def read_file(con: BaseBackend, path: Path, *, text: bool) -> ir.Table:
 
 
 def from_arrow(con: BaseBackend, table: pa.Table, name: str) -> ir.Table:
-    """Return ``table`` registered in the backend under ``name`` (replacing an older one)."""
-    return con.create_table(name, table, overwrite=True)
+    """Return an in-memory Arrow table as a table expression the backend can join with its own tables."""
+    return ibis.memtable(table, name=name)
+
+
+def materialize(con: BaseBackend, expr: ir.Table, name: str) -> ir.Table:
+    """Return ``expr`` computed once and kept (a DuckDB temporary table, or a persisted Spark DataFrame).
+
+    DuckDB gets plain SQL because Ibis 12's drop/replace statements do not parse in DuckDB 2.0.
+    """
+    if engine_name(con) == "duckdb":
+        con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {con.compile(expr)}')
+        return con.table(name)
+    return expr.cache()
+
+
+def release(con: BaseBackend, table: ir.Table, name: str) -> None:
+    """Free what :func:`materialize` kept."""
+    if engine_name(con) == "duckdb":
+        con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    else:
+        table.release()
 
 
 def to_arrow(con: BaseBackend, expr: ir.Table) -> pa.Table:

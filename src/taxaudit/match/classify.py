@@ -134,7 +134,9 @@ def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> i
         ibis.least(classified.vat_amount, classified.counterpart_vat),
     ).cast(AMOUNT)
     claims = classified.mutate(side=ibis.literal("purchase"), confirmed_vat=confirmed)
-    claims = claims.mutate(gap_vat=(claims.vat_amount - claims.confirmed_vat).cast(AMOUNT))
+    # Ibis types a difference of two DECIMAL(18,2) as DECIMAL(18,2) and elides a cast to it, while the engines
+    # widen it to (19,2); going through (38,2) makes the stored type DECIMAL(18,2) on both engines.
+    claims = claims.mutate(gap_vat=(claims.vat_amount - claims.confirmed_vat).cast("decimal(38, 2)").cast(AMOUNT))
 
     claimed_keys = purchases.select(
         c_seller=purchases.seller_tax_id, c_buyer=purchases.buyer_tax_id, c_key=purchases.invoice_key
@@ -178,9 +180,9 @@ def taxpayer_summary(invoices: ir.Table, books: ir.Table) -> ir.Table:
     as_buyer = claims.select(
         tax_id=claims.buyer_tax_id,
         filed=ibis.literal(0),
-        claimed_vat=claims.vat_amount,
-        confirmed_vat=claims.confirmed_vat,
-        vat_gap=claims.gap_vat,
+        claimed_vat=claims.vat_amount.cast(AMOUNT),
+        confirmed_vat=claims.confirmed_vat.cast(AMOUNT),
+        vat_gap=claims.gap_vat.cast(AMOUNT),
         charged_vat=zero,
         unfiled_vat_claimed_from=zero,
         claims=ibis.literal(1).cast("int64"),
@@ -192,14 +194,14 @@ def taxpayer_summary(invoices: ir.Table, books: ir.Table) -> ir.Table:
     unfiled = claims.filter(claims.match_class == "seller_not_filed")
     as_missing_seller = unfiled.select(
         tax_id=unfiled.seller_tax_id, filed=ibis.literal(0), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero,
-        charged_vat=zero, unfiled_vat_claimed_from=unfiled.vat_amount, claims=ibis.literal(0).cast("int64"),
+        charged_vat=zero, unfiled_vat_claimed_from=unfiled.vat_amount.cast(AMOUNT), claims=ibis.literal(0).cast("int64"),
         gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
         vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
     )
     sold = books.filter(books.book == "sales")
     as_seller = sold.select(
         tax_id=sold.reporter_tax_id, filed=ibis.literal(1), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero,
-        charged_vat=sold.vat_amount, unfiled_vat_claimed_from=zero, claims=ibis.literal(0).cast("int64"),
+        charged_vat=sold.vat_amount.cast(AMOUNT), unfiled_vat_claimed_from=zero, claims=ibis.literal(0).cast("int64"),
         gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
         vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
     )
