@@ -15,7 +15,7 @@ import typer
 
 from taxaudit.errors import TaxauditError
 
-COMMAND_MODULES = ["case", "ingest", "sql", "demo"]
+COMMAND_MODULES = ["case", "ingest", "sql", "demo", "match"]
 
 app = typer.Typer(
     name="taxaudit",

@@ -194,7 +194,8 @@ def taxpayer_summary(invoices: ir.Table, books: ir.Table) -> ir.Table:
     unfiled = claims.filter(claims.match_class == "seller_not_filed")
     as_missing_seller = unfiled.select(
         tax_id=unfiled.seller_tax_id, filed=ibis.literal(0), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero,
-        charged_vat=zero, unfiled_vat_claimed_from=unfiled.vat_amount.cast(AMOUNT), claims=ibis.literal(0).cast("int64"),
+        charged_vat=zero, unfiled_vat_claimed_from=unfiled.vat_amount.cast(AMOUNT),
+        claims=ibis.literal(0).cast("int64"),
         gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
         vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
     )

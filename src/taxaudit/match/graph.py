@@ -54,7 +54,7 @@ class Hub:
 
 
 def build_graph(edges: pa.Table) -> nx.DiGraph:
-    """Return the directed counterparty graph of an edge table from :func:`~taxaudit.match.classify.counterparty_edges`."""
+    """Return the directed counterparty graph of a :func:`~taxaudit.match.classify.counterparty_edges` table."""
     graph = nx.DiGraph()
     for row in edges.to_pylist():
         graph.add_edge(
@@ -101,7 +101,7 @@ def gap_distances(graph: nx.DiGraph, *, max_depth: int = 6) -> dict[str, int]:
     """
     distance: dict[str, int] = {}
     queue: deque[str] = deque()
-    for seller, buyer, data in graph.edges(data=True):
+    for _seller, buyer, data in graph.edges(data=True):
         if data["gap_vat"] > 0 and buyer not in distance:
             distance[buyer] = 1
             queue.append(buyer)

@@ -88,7 +88,10 @@ def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
     return first, nxt - timedelta(days=1)
 
 
-def decimal_from_cents(cents: np.ndarray, scale_type: pa.DataType = pa.decimal128(18, 2)) -> pa.Array:
+AMOUNT_TYPE = pa.decimal128(18, 2)
+
+
+def decimal_from_cents(cents: np.ndarray, scale_type: pa.DataType = AMOUNT_TYPE) -> pa.Array:
     """Return a decimal128 Arrow array whose unscaled values are the integers ``cents`` (no float rounding)."""
     cents = np.ascontiguousarray(cents, dtype=np.int64)
     words = np.empty((len(cents), 2), dtype=np.int64)
