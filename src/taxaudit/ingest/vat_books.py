@@ -133,7 +133,7 @@ def _decimal(col: ir.Value, pattern: str, dtype: str) -> tuple[ir.DecimalValue, 
     return value, value.notnull()
 
 
-def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU") -> VatBooks:
+def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", where: str | None = None) -> VatBooks:
     """Return the typed valid rows and the quarantined rows (with every reason) of one raw invoice-book table.
 
     Tax ids are checked with the INN check digits when ``country`` is ``RU`` (10 or 12 digits), otherwise for a
@@ -145,7 +145,7 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU") ->
     if missing:
         raise IngestError(
             f"invoice book lacks column(s) {', '.join(missing)}",
-            where=source,
+            where=where or source,
             hint=f"the canonical layout is: {', '.join(BOOK_COLUMNS)} (see docs/match.md)",
         )
     if "vat_rate" not in raw.columns:
@@ -230,7 +230,7 @@ def read_vat_books(con: BaseBackend, paths: Sequence[Path], *, country: str | No
         except Exception as exc:
             raise IngestError(f"cannot read invoice book: {exc}".splitlines()[0], where=str(path),
                               hint="give a CSV (header row, comma-separated, UTF-8) or Parquet file") from exc
-        parts.append(validate_books(raw, source=path.name, country=country))
+        parts.append(validate_books(raw, source=path.name, country=country, where=str(path)))
     for n, table in enumerate(extra):
         raw = engine.from_arrow(con, table, f"taxaudit_case_books_{n}")
         parts.append(validate_books(raw, source=f"case-invoices-{n}", country=country))
