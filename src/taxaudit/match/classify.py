@@ -78,6 +78,8 @@ def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> i
     ``books`` is the validated canonical layout (:mod:`taxaudit.ingest.vat_books`). Columns: :data:`INVOICE_COLUMNS`.
     """
     options = options or MatchOptions()
+    if "source_file" not in books.columns:
+        books = books.mutate(source_file=ibis.null("string"))
     keyed = books.mutate(invoice_key=invoice_key(books.invoice_no, options.numbers))
     sales = keyed.filter(keyed.book == "sales")
     purchases = keyed.filter(keyed.book == "purchases")
