@@ -98,8 +98,11 @@ def read_file(con: BaseBackend, path: Path, *, text: bool) -> ir.Table:
 
 
 def from_arrow(con: BaseBackend, table: pa.Table, name: str) -> ir.Table:
-    """Return an in-memory Arrow table as a table expression the backend can join with its own tables."""
-    return ibis.memtable(table, name=name)
+    """Return an in-memory Arrow table as a table of the backend, registered under ``name``."""
+    if engine_name(con) == "duckdb":
+        con.con.register(name, table)  # a view over the Arrow data, visible to plain SQL as well
+        return con.table(name)
+    return ibis.memtable(table)
 
 
 def materialize(con: BaseBackend, expr: ir.Table, name: str) -> ir.Table:
