@@ -15,7 +15,9 @@ from taxaudit.synth.economy import generate_economy, write_economy
 
 def _results(con, files: list[Path]) -> dict[str, list]:
     books = read_vat_books(con, files)
-    invoices = classify_invoices(books.books)
+    # Computed once and kept, as run_match does: every later query reads the kept tables.
+    valid = engine.materialize(con, books.books, "t_books")
+    invoices = engine.materialize(con, classify_invoices(valid), "t_invoices")
     order = list(INVOICE_COLUMNS)
 
     def rows(expr, keys):
@@ -24,7 +26,7 @@ def _results(con, files: list[Path]) -> dict[str, list]:
     return {
         "invoices": rows(invoices, order),
         "totals": rows(class_totals(invoices), ["match_class"]),
-        "taxpayers": rows(taxpayer_summary(invoices, books.books), ["tax_id"]),
+        "taxpayers": rows(taxpayer_summary(invoices, valid), ["tax_id"]),
         "quarantine": rows(books.quarantine, ["locator", "reason_code"]),
     }
 

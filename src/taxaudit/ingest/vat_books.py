@@ -154,68 +154,76 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", wh
         raw = raw.mutate(operation_code=ibis.null("string"))
     tax_id_ok = inn_valid_expr if country == "RU" else (lambda t: t.re_search(_GENERIC_TAX_ID_RE).fill_null(False))
 
-    reporter = _text(raw.reporter_tax_id)
-    seller = _text(raw.seller_tax_id)
-    buyer = _text(raw.buyer_tax_id)
-    book = _text(raw.book).lower()
-    period = _text(raw.period).upper()
-    invoice_no = _text(raw.invoice_no)
+    # Built in stages (parsed values, then flags, then verdict) so each engine computes every parsed value once;
+    # Spark's optimizer keeps stages apart when merging them would repeat costly expressions.
     invoice_date, date_ok = _date(raw.invoice_date)
     net, net_ok = _decimal(raw.net_amount, _AMOUNT_RE, AMOUNT_TYPE)
     vat, vat_ok = _decimal(raw.vat_amount, _AMOUNT_RE, AMOUNT_TYPE)
     rate, rate_ok = _decimal(raw.vat_rate, _RATE_RE, RATE_TYPE)
-    rate_given = _text(raw.vat_rate).notnull()
+    parsed = raw.select(
+        *[raw[c].name(f"_raw_{c}") for c in BOOK_COLUMNS],
+        reporter_tax_id=_text(raw.reporter_tax_id), book=_text(raw.book).lower(), period=_text(raw.period).upper(),
+        seller_tax_id=_text(raw.seller_tax_id), buyer_tax_id=_text(raw.buyer_tax_id),
+        invoice_no=_text(raw.invoice_no), invoice_date=invoice_date, net_amount=net, vat_amount=vat,
+        vat_rate=rate, operation_code=_text(raw.operation_code),
+        _date_ok=date_ok, _net_ok=net_ok, _vat_ok=vat_ok, _rate_ok=rate_ok | _text(raw.vat_rate).isnull(),
+    )
+
+    # Tax ids repeat across millions of rows, so each distinct id is checked once and the few bad ones are
+    # joined back (a per-row check-digit computation costs more than the whole matching).
+    ids = (parsed.select(tax_id=parsed.reporter_tax_id)
+           .union(parsed.select(tax_id=parsed.seller_tax_id))
+           .union(parsed.select(tax_id=parsed.buyer_tax_id)))
+    ids = ids.filter(ids.tax_id.notnull()).distinct()
+    bad_ids = ids.filter(~tax_id_ok(ids.tax_id))
+    joined = parsed
+    for column in ("reporter", "seller", "buyer"):
+        bad = bad_ids.select(**{f"_bad_{column}": bad_ids.tax_id})
+        joined = joined.left_join(bad, joined[f"{column}_tax_id"] == bad[f"_bad_{column}"])
 
     # Each check: (reason_code, failed?, reason text). A purchase book always names the buyer (the reporter);
     # a sales book may leave it empty for sales to people who are not VAT payers.
-    # Tax ids repeat across millions of rows, so each distinct id is checked once and the few bad ones are
-    # joined back (a per-row check-digit computation costs more than the whole matching).
-    ids = (raw.select(tax_id=reporter).union(raw.select(tax_id=seller)).union(raw.select(tax_id=buyer))
-           .filter(lambda t: t.tax_id.notnull()).distinct())
-    bad_ids = ids.filter(~tax_id_ok(ids.tax_id))
-    for column, value in (("reporter", reporter), ("seller", seller), ("buyer", buyer)):
-        bad = bad_ids.select(**{f"_bad_{column}": bad_ids.tax_id})
-        raw = raw.left_join(bad, value == bad[f"_bad_{column}"])
+    j = joined
     checks = [
-        ("bad_book", ~book.isin(BOOKS).fill_null(False), "book is not 'sales' or 'purchases'"),
-        ("bad_period", ~period.re_search(_PERIOD_RE).fill_null(False), "period is not YYYY-Qn or YYYY-MM"),
-        ("bad_tax_id", reporter.isnull() | raw._bad_reporter.notnull(), "reporter_tax_id fails the tax-id check"),
-        ("bad_tax_id", seller.isnull() | raw._bad_seller.notnull(), "seller_tax_id fails the tax-id check"),
-        ("bad_tax_id", (buyer.isnull() & (book == "purchases")) | raw._bad_buyer.notnull(),
+        ("bad_book", ~j.book.isin(BOOKS).fill_null(False), "book is not 'sales' or 'purchases'"),
+        ("bad_period", ~j.period.re_search(_PERIOD_RE).fill_null(False), "period is not YYYY-Qn or YYYY-MM"),
+        ("bad_tax_id", j.reporter_tax_id.isnull() | j._bad_reporter.notnull(),
+         "reporter_tax_id fails the tax-id check"),
+        ("bad_tax_id", j.seller_tax_id.isnull() | j._bad_seller.notnull(), "seller_tax_id fails the tax-id check"),
+        ("bad_tax_id", (j.buyer_tax_id.isnull() & (j.book == "purchases")) | j._bad_buyer.notnull(),
          "buyer_tax_id fails the tax-id check"),
-        ("missing_invoice_no", invoice_no.isnull(), "invoice_no is empty"),
-        ("bad_date", ~date_ok, "invoice_date is not a valid date"),
-        ("bad_amount", ~net_ok, "net_amount is not an amount with at most 2 decimals"),
-        ("bad_amount", ~vat_ok, "vat_amount is not an amount with at most 2 decimals"),
-        ("bad_vat_rate", rate_given & ~rate_ok, "vat_rate is not a percentage"),
+        ("missing_invoice_no", j.invoice_no.isnull(), "invoice_no is empty"),
+        ("bad_date", ~j._date_ok, "invoice_date is not a valid date"),
+        ("bad_amount", ~j._net_ok, "net_amount is not an amount with at most 2 decimals"),
+        ("bad_amount", ~j._vat_ok, "vat_amount is not an amount with at most 2 decimals"),
+        ("bad_vat_rate", ~j._rate_ok, "vat_rate is not a percentage"),
     ]
-    failed = [flag.fill_null(True) for _, flag, _ in checks]
-    any_failed = failed[0]
-    for flag in failed[1:]:
+    flagged = joined.mutate(**{f"_f{n}": flag.fill_null(True) for n, (_, flag, _) in enumerate(checks)})
+    flags = [flagged[f"_f{n}"] for n in range(len(checks))]
+    any_failed = flags[0]
+    for flag in flags[1:]:
         any_failed = any_failed | flag
-    reason_code = ibis.cases(*[(flag, code) for flag, (code, _, _) in zip(failed, checks, strict=True)],
-                             else_=ibis.null("string"))
+    verdict = flagged.mutate(_failed=any_failed)
+
+    books = verdict.filter(~verdict._failed).select(*BOOK_COLUMNS, source_file=ibis.literal(source))
+
+    bad_rows = verdict.filter(verdict._failed)
     reason = ibis.literal("")
-    for flag, (_, _, text) in zip(failed, checks, strict=True):
-        reason = reason + ibis.ifelse(flag, text + "; ", "")
+    for n, (_, _, text) in enumerate(checks):
+        reason = reason + ibis.ifelse(bad_rows[f"_f{n}"], text + "; ", "")
+    reason_code = ibis.cases(*[(bad_rows[f"_f{n}"], code) for n, (code, _, _) in enumerate(checks)],
+                             else_=ibis.null("string"))
 
-    typed = raw.mutate(
-        reporter_tax_id=reporter, book=book, period=period, seller_tax_id=seller, buyer_tax_id=buyer,
-        invoice_no=invoice_no, invoice_date=invoice_date, net_amount=net, vat_amount=vat, vat_rate=rate,
-        operation_code=_text(raw.operation_code), source_file=ibis.literal(source),
-        _failed=any_failed,
-    )
-    books = typed.filter(~typed._failed).select(*BOOK_COLUMNS, "source_file")
+    def raw_text(column: str) -> ir.StringValue:
+        return _text(bad_rows[f"_raw_{column}"]).fill_null("")
 
-    flagged = raw.mutate(_failed=any_failed, reason_code=reason_code, reason=reason.re_replace("; $", ""))
-    flagged = flagged.filter(flagged._failed)
-    raw_text = ibis.literal("|").join([_text(flagged[c]).fill_null("") for c in BOOK_COLUMNS])
-    locator = ibis.literal(source + "#") + ibis.literal("/").join(
-        [_text(flagged[c]).fill_null("") for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")]
-    )
-    quarantine = flagged.select(
-        source_file=ibis.literal(source), locator=locator, reason_code=flagged.reason_code,
-        reason=flagged.reason, raw=raw_text,
+    quarantine = bad_rows.select(
+        source_file=ibis.literal(source),
+        locator=ibis.literal(source + "#")
+        + ibis.literal("/").join([raw_text(c) for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")]),
+        reason_code=reason_code,
+        reason=reason.re_replace("; $", ""),
+        raw=ibis.literal("|").join([raw_text(c) for c in BOOK_COLUMNS]),
     )
     return VatBooks(books=books, quarantine=quarantine)
 
