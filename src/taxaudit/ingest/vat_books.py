@@ -83,22 +83,32 @@ def inn_is_valid(text: str | None) -> bool:
 
 
 def inn_valid_expr(tax_id: ir.StringValue) -> ir.BooleanValue:
-    """Return an Ibis expression that is True where ``tax_id`` is a valid 10- or 12-digit Russian INN."""
-    digit = [tax_id.substr(i, 1).try_cast("int64") for i in range(12)]
+    """Return an Ibis expression that is True where ``tax_id`` is a valid 10- or 12-digit Russian INN.
 
-    def check(weights: Sequence[int]) -> ir.IntegerValue:
+    The digits are taken arithmetically from the id read as one integer, which engines do far faster than
+    twelve substring casts.
+    """
+    # The shape test stays outside the digits: engines repeat an expression at every use inside a pushed-down
+    # filter, and a regular expression per digit made this check cost more than the matching.
+    number = tax_id.try_cast("int64")
+
+    def digits(length: int) -> list[ir.IntegerValue]:
+        return [(number // 10 ** (length - 1 - i)) % 10 for i in range(length)]
+
+    def check(weights: Sequence[int], digit: list[ir.IntegerValue]) -> ir.IntegerValue:
         total = digit[0] * weights[0]
         for i, weight in enumerate(weights[1:], start=1):
             total = total + digit[i] * weight
         return total % 11 % 10
 
-    organisation = tax_id.re_search(r"^[0-9]{10}$") & (check(INN10_WEIGHTS) == digit[9])
+    d10, d12 = digits(10), digits(12)
+    organisation = (tax_id.length() == 10) & (check(INN10_WEIGHTS, d10) == d10[9])
     person = (
-        tax_id.re_search(r"^[0-9]{12}$")
-        & (check(INN11_WEIGHTS) == digit[10])
-        & (check(INN12_WEIGHTS) == digit[11])
+        (tax_id.length() == 12)
+        & (check(INN11_WEIGHTS, d12) == d12[10])
+        & (check(INN12_WEIGHTS, d12) == d12[11])
     )
-    return (organisation | person).fill_null(False)
+    return (tax_id.re_search(r"^([0-9]{10}|[0-9]{12})$") & (organisation | person)).fill_null(False)
 
 
 def _text(col: ir.Value) -> ir.StringValue:

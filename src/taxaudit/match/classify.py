@@ -75,12 +75,14 @@ class MatchOptions:
 def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> ir.Table:
     """Return one row per purchase-book row and per unclaimed sale, with its class and confirmed/gap VAT.
 
-    ``books`` is the validated canonical layout (:mod:`taxaudit.ingest.vat_books`). Columns: :data:`INVOICE_COLUMNS`.
+    ``books`` is the validated canonical layout (:mod:`taxaudit.ingest.vat_books`), optionally already carrying
+    the ``invoice_key`` of :func:`with_invoice_key` (then ``options.numbers`` is not applied again).
+    Columns: :data:`INVOICE_COLUMNS`.
     """
     options = options or MatchOptions()
     if "source_file" not in books.columns:
         books = books.mutate(source_file=ibis.null("string"))
-    keyed = books.mutate(invoice_key=invoice_key(books.invoice_no, options.numbers))
+    keyed = books if "invoice_key" in books.columns else with_invoice_key(books, options)
     sales = keyed.filter(keyed.book == "sales")
     purchases = keyed.filter(keyed.book == "purchases")
 
@@ -160,6 +162,14 @@ def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> i
         gap_vat=null_amount,
     )
     return claims.select(*INVOICE_COLUMNS).union(unclaimed.select(*INVOICE_COLUMNS))
+
+
+def with_invoice_key(books: ir.Table, options: MatchOptions | None = None) -> ir.Table:
+    """Return the books with their normalised ``invoice_key``; keep the result to normalise each number once."""
+    options = options or MatchOptions()
+    if "source_file" not in books.columns:
+        books = books.mutate(source_file=ibis.null("string"))
+    return books.mutate(invoice_key=invoice_key(books.invoice_no, options.numbers))
 
 
 def class_totals(invoices: ir.Table) -> ir.Table:

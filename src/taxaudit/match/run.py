@@ -26,6 +26,7 @@ from taxaudit.match.classify import (
     classify_invoices,
     counterparty_edges,
     taxpayer_summary,
+    with_invoice_key,
 )
 from taxaudit.match.graph import Cycle, build_graph, find_cycles, gap_distances
 from taxaudit.risk.groups import RiskAssessment, RulePack, assess, group_counts, load_pack
@@ -85,6 +86,7 @@ def run_match(
     *,
     engine: str = "duckdb",
     master: str | None = None,
+    memory_limit: str | None = None,
     options: MatchOptions | None = None,
     extra_books: Sequence[pa.Table] = (),
     country: str | None = "RU",
@@ -98,7 +100,7 @@ def run_match(
     """Return the result of matching the invoice books in ``paths`` (and ``extra_books``) on ``engine``."""
     step = progress or (lambda _label: None)
     pack = pack or load_pack()
-    con = engines.connect(engine, master=master)
+    con = engines.connect(engine, master=master, memory_limit=memory_limit)
     step("validating books")
     books_in = read_vat_books(con, paths, country=country, extra=extra_books)
     kept: list[tuple[Any, str]] = []
@@ -109,7 +111,7 @@ def run_match(
         return table
 
     try:
-        books = keep(books_in.books, "taxaudit_books")
+        books = keep(with_invoice_key(books_in.books, options), "taxaudit_books")
         quarantine = keep(books_in.quarantine, "taxaudit_quarantine")
         step("matching invoices")
         invoices = keep(classify_invoices(books, options), "taxaudit_invoices")
