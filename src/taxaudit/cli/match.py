@@ -33,7 +33,8 @@ graph_app = typer.Typer(help="The counterparty graph: relationship trees, carous
 
 def _run(invoices: list[Path] | None, *, case: Path | None, engine: str, master: str | None, as_json: bool,
          out: Path | None = None, tolerance: str = "1.00", rules: Path | None = None, window_days: int = 30,
-         max_cycle_length: int = 6, keep_leading_zeros: bool = False) -> MatchRun:
+         max_cycle_length: int = 6, keep_leading_zeros: bool = False,
+         memory_limit: str | None = None) -> MatchRun:
     from decimal import Decimal, InvalidOperation
 
     try:
@@ -58,7 +59,8 @@ def _run(invoices: list[Path] | None, *, case: Path | None, engine: str, master:
         with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                       console=err_console, transient=True, disable=as_json) as progress:
             task = progress.add_task("starting", total=None)
-            run = run_match(invoices or [], engine=engine, master=master, options=options, extra_books=extra,
+            run = run_match(invoices or [], engine=engine, master=master, memory_limit=memory_limit,
+                            options=options, extra_books=extra,
                             window_days=window_days, max_cycle_length=max_cycle_length,
                             pack=load_pack(rules) if rules else None, out_dir=out,
                             progress=lambda label: progress.update(task, description=label))
@@ -89,12 +91,14 @@ def match(
     rules: Annotated[Path | None, typer.Option(help="Risk rule pack (YAML); default: the bundled RU pack.")] = None,
     window_days: WindowOption = 30,
     max_cycle_length: LengthOption = 6,
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 6GB (it spills to disk beyond it); ignored by Spark.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cross-match purchase books against sales books: discrepancy classes, VAT gap, risk groups, carousels."""
     run = _run(invoices, case=case, engine=engine, master=spark_master, as_json=as_json, out=out,
                tolerance=vat_tolerance, rules=rules, window_days=window_days, max_cycle_length=max_cycle_length,
-               keep_leading_zeros=keep_leading_zeros)
+               keep_leading_zeros=keep_leading_zeros, memory_limit=memory_limit)
     summary = run.summary()
     if as_json:
         print_json(summary)
