@@ -16,9 +16,9 @@ from taxaudit.match.normalize import NumberNormalization
 from taxaudit.match.run import MatchRun, run_match
 from taxaudit.risk.groups import load_pack
 
-InvoicesOption = Annotated[list[Path], typer.Option(
-    "--invoices", help="Invoice-book file (CSV or Parquet, canonical layout); repeat for more files.",
-    exists=False, dir_okay=False)]
+# Text, not Path: a URI such as hdfs:///vat/sales.parquet must reach the engine unchanged.
+InvoicesOption = Annotated[list[str], typer.Option(
+    "--invoices", help="Invoice-book file or URI (CSV or Parquet, canonical layout); repeat for more files.")]
 EngineOption = Annotated[str, typer.Option("--engine", help="duckdb (one machine) or spark.")]
 MasterOption = Annotated[str | None, typer.Option(
     "--spark-master", help="Spark master URL (spark://host:7077, yarn, k8s://…); default local[*].")]
@@ -31,7 +31,7 @@ graph_app = typer.Typer(help="The counterparty graph: relationship trees, carous
                         no_args_is_help=True)
 
 
-def _run(invoices: list[Path] | None, *, case: Path | None, engine: str, master: str | None, as_json: bool,
+def _run(invoices: list[str] | None, *, case: Path | None, engine: str, master: str | None, as_json: bool,
          out: Path | None = None, tolerance: str = "1.00", rules: Path | None = None, window_days: int = 30,
          max_cycle_length: int = 6, keep_leading_zeros: bool = False,
          memory_limit: str | None = None) -> MatchRun:
@@ -68,7 +68,7 @@ def _run(invoices: list[Path] | None, *, case: Path | None, engine: str, master:
             from taxaudit.store.case import sha256_file
 
             opened.record("vat_match_run", "invoices", None, engine=run.engine,
-                          files={str(p): sha256_file(p) for p in invoices or []},
+                          files={p: sha256_file(Path(p)) if "://" not in p else None for p in invoices or []},
                           rule_pack=f"{run.pack.name} {run.pack.version}", rule_pack_sha256=run.pack.sha256,
                           summary=run.summary(), outputs={k: str(v) for k, v in run.outputs.items()})
     finally:

@@ -58,9 +58,11 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    builder = SparkSession.builder.appName("taxaudit").master(
-        master or os.environ.get("TAXAUDIT_SPARK_MASTER") or "local[*]"
-    )
+    from pyspark import SparkConf
+
+    # Under spark-submit the master comes from its --master (a JVM system property SparkConf reads).
+    master = master or os.environ.get("TAXAUDIT_SPARK_MASTER") or SparkConf().get("spark.master", "local[*]")
+    builder = SparkSession.builder.appName("taxaudit").master(master)
     settings = {
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
@@ -82,12 +84,13 @@ def engine_name(con: BaseBackend) -> str:
     return "spark" if con.name == "pyspark" else con.name
 
 
-def read_file(con: BaseBackend, path: Path, *, text: bool) -> ir.Table:
+def read_file(con: BaseBackend, path: str | Path, *, text: bool) -> ir.Table:
     """Return a table over a CSV or Parquet file; with ``text`` every CSV column is read as a string.
 
-    CSV follows RFC 4180 (header row, comma, double quotes doubled inside quoted fields).
+    ``path`` may be a local path or a URI the engine reads (``hdfs://``, ``s3a://`` on Spark). CSV follows
+    RFC 4180 (header row, comma, double quotes doubled inside quoted fields).
     """
-    suffix = path.suffix.lower()
+    suffix = Path(str(path).rstrip("/")).suffix.lower()
     if suffix in {".parquet", ".pq"}:
         return con.read_parquet(str(path))
     if suffix in {".csv", ".txt"}:

@@ -238,16 +238,18 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", wh
     return VatBooks(books=books, quarantine=quarantine)
 
 
-def read_vat_books(con: BaseBackend, paths: Sequence[Path], *, country: str | None = "RU",
+def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: str | None = "RU",
                    extra: Sequence[pa.Table] = ()) -> VatBooks:
     """Return the validated union of the invoice-book files (CSV or Parquet) and of ``extra`` Arrow tables.
 
-    ``extra`` takes tables in the canonical layout, e.g. from :func:`case_invoice_books`.
+    A path may be a URI (``hdfs://…``, ``s3a://…``) the engine reads itself. ``extra`` takes tables in the
+    canonical layout, e.g. from :func:`case_invoice_books`.
     """
     parts: list[VatBooks] = []
-    for path in paths:
-        path = Path(path)
-        if not path.is_file():
+    for given in paths:
+        remote = "://" in str(given)
+        path = str(given) if remote else Path(given)
+        if not remote and not path.is_file():
             raise IngestError("invoice book file not found", where=str(path), hint="check the path")
         try:
             raw = engine.read_file(con, path, text=True)
@@ -256,7 +258,8 @@ def read_vat_books(con: BaseBackend, paths: Sequence[Path], *, country: str | No
         except Exception as exc:
             raise IngestError(f"cannot read invoice book: {exc}".splitlines()[0], where=str(path),
                               hint="give a CSV (header row, comma-separated, UTF-8) or Parquet file") from exc
-        parts.append(validate_books(raw, source=path.name, country=country, where=str(path)))
+        name = str(path).rstrip("/").rsplit("/", 1)[-1] if remote else path.name
+        parts.append(validate_books(raw, source=name, country=country, where=str(path)))
     for n, table in enumerate(extra):
         raw = engine.from_arrow(con, table, f"taxaudit_case_books_{n}")
         parts.append(validate_books(raw, source=f"case-invoices-{n}", country=country))

@@ -82,7 +82,7 @@ def taxpayer_metrics(summary: pa.Table, graph: nx.DiGraph, cycles: Sequence[Cycl
 
 
 def run_match(
-    paths: Sequence[Path],
+    paths: Sequence[str | Path],
     *,
     engine: str = "duckdb",
     master: str | None = None,
