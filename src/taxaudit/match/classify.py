@@ -179,52 +179,41 @@ def class_totals(invoices: ir.Table) -> ir.Table:
     )
 
 
+def _taxpayer_rows(table: ir.Table, tax_id: ir.StringValue, **values: ir.Value) -> ir.Table:
+    """Return one row per input row in the long layout :func:`taxpayer_summary` sums; unnamed figures are zero."""
+    zero_amount = ibis.literal(Decimal("0.00"), type=AMOUNT)
+    zero_count = ibis.literal(0).cast("int64")
+    defaults: dict[str, ir.Value] = {
+        "filed": ibis.literal(0).cast("int64"), "claimed_vat": zero_amount, "confirmed_vat": zero_amount,
+        "vat_gap": zero_amount, "charged_vat": zero_amount, "unfiled_vat_claimed_from": zero_amount,
+        "claims": zero_count, "gap_claims": zero_count, "duplicate_claims": zero_count, "vat_mismatches": zero_count,
+        "nonfiling_seller": ibis.null("string"),
+    }
+    columns = {name: values.get(name, default).cast(default.type()) for name, default in defaults.items()}
+    return table.select(tax_id=tax_id, **columns)
+
+
 def taxpayer_summary(invoices: ir.Table, books: ir.Table) -> ir.Table:
     """Return one row per taxpayer (reporter, buyer or seller) with the figures the risk rules read.
 
     ``claimed_vat``, ``confirmed_vat`` and ``vat_gap`` are the buyer's deductions; ``charged_vat`` the VAT of its
     sales book; ``unfiled_vat_claimed_from`` the VAT others claimed on its invoices while it filed nothing.
     """
-    zero = ibis.literal(Decimal("0.00"), type=AMOUNT)
-    no_text = ibis.null("string")
     claims = invoices.filter(invoices.side == "purchase")
-    is_class = {name: (claims.match_class == name).cast("int64") for name in CLAIM_CLASSES}
-    as_buyer = claims.select(
-        tax_id=claims.buyer_tax_id,
-        filed=ibis.literal(0),
-        claimed_vat=claims.vat_amount.cast(AMOUNT),
-        confirmed_vat=claims.confirmed_vat.cast(AMOUNT),
-        vat_gap=claims.gap_vat.cast(AMOUNT),
-        charged_vat=zero,
-        unfiled_vat_claimed_from=zero,
-        claims=ibis.literal(1).cast("int64"),
-        gap_claims=claims.match_class.isin(GAP_CLASSES).cast("int64"),
-        duplicate_claims=is_class["duplicate_claim"],
-        vat_mismatches=is_class["vat_mismatch"],
-        nonfiling_seller=ibis.ifelse(claims.match_class == "seller_not_filed", claims.seller_tax_id, no_text),
+    as_buyer = _taxpayer_rows(
+        claims, claims.buyer_tax_id,
+        claimed_vat=claims.vat_amount, confirmed_vat=claims.confirmed_vat, vat_gap=claims.gap_vat,
+        claims=ibis.literal(1), gap_claims=claims.match_class.isin(GAP_CLASSES),
+        duplicate_claims=claims.match_class == "duplicate_claim", vat_mismatches=claims.match_class == "vat_mismatch",
+        nonfiling_seller=ibis.ifelse(claims.match_class == "seller_not_filed", claims.seller_tax_id,
+                                     ibis.null("string")),
     )
     unfiled = claims.filter(claims.match_class == "seller_not_filed")
-    as_missing_seller = unfiled.select(
-        tax_id=unfiled.seller_tax_id, filed=ibis.literal(0), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero,
-        charged_vat=zero, unfiled_vat_claimed_from=unfiled.vat_amount.cast(AMOUNT),
-        claims=ibis.literal(0).cast("int64"),
-        gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
-        vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
-    )
+    as_missing_seller = _taxpayer_rows(unfiled, unfiled.seller_tax_id, unfiled_vat_claimed_from=unfiled.vat_amount)
     sold = books.filter(books.book == "sales")
-    as_seller = sold.select(
-        tax_id=sold.reporter_tax_id, filed=ibis.literal(1), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero,
-        charged_vat=sold.vat_amount.cast(AMOUNT), unfiled_vat_claimed_from=zero, claims=ibis.literal(0).cast("int64"),
-        gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
-        vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
-    )
-    bought = books.filter(books.book == "purchases")
-    as_filer = bought.select(tax_id=bought.reporter_tax_id).distinct().mutate(
-        filed=ibis.literal(1), claimed_vat=zero, confirmed_vat=zero, vat_gap=zero, charged_vat=zero,
-        unfiled_vat_claimed_from=zero, claims=ibis.literal(0).cast("int64"),
-        gap_claims=ibis.literal(0).cast("int64"), duplicate_claims=ibis.literal(0).cast("int64"),
-        vat_mismatches=ibis.literal(0).cast("int64"), nonfiling_seller=no_text,
-    )
+    as_seller = _taxpayer_rows(sold, sold.reporter_tax_id, filed=ibis.literal(1), charged_vat=sold.vat_amount)
+    filers = books.filter(books.book == "purchases").select("reporter_tax_id").distinct()
+    as_filer = _taxpayer_rows(filers, filers.reporter_tax_id, filed=ibis.literal(1))
     rows = as_buyer.union(as_missing_seller).union(as_seller).union(as_filer)
     money = "decimal(38, 2)"
     return rows.group_by("tax_id").aggregate(
