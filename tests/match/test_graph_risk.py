@@ -30,6 +30,7 @@ GRAPH = build_graph(_edges([
     ("M", "B1", 2, Decimal("900.00"), Decimal("900.00"), D, D),
     ("B1", "BEN", 3, Decimal("950.00"), Decimal("0.00"), D, D),
     ("HUB", "BEN", 9, Decimal("5000.00"), Decimal("0.00"), D, D),
+    ("M", "BEN", 1, Decimal("10.00"), Decimal("0.00"), D, D),  # M also sells to BEN directly, without a gap
 ]))
 
 
@@ -42,7 +43,9 @@ def test_cycles_within_the_window_only() -> None:
 
 
 def test_chain_to_the_gap_and_distances() -> None:
+    # M is also BEN's direct supplier (no gap there); the gap is on the link M→B1, two links up.
     assert chain_to_gap(GRAPH, "BEN") == ["BEN", "B1", "M"]
+    assert chain_to_gap(GRAPH, "B1") == ["B1", "M"]
     assert chain_to_gap(GRAPH, "HUB") is None
     distance = gap_distances(GRAPH)
     assert distance["B1"] == 1 and distance["BEN"] == 2
@@ -51,7 +54,7 @@ def test_chain_to_the_gap_and_distances() -> None:
 def test_hubs_rank_by_vat_flow() -> None:
     top = hubs(GRAPH, top=2)
     assert [h.tax_id for h in top] == ["BEN", "HUB"]
-    assert top[0].suppliers == 2 and top[0].vat_in == Decimal("5950.00")
+    assert top[0].suppliers == 3 and top[0].vat_in == Decimal("5960.00")
 
 
 def test_graphml_round_trip(tmp_path: Path) -> None:

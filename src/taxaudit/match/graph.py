@@ -9,6 +9,7 @@ chain of invoices is followed to the point where it breaks.
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -129,15 +130,15 @@ def chain_to_gap(graph: nx.DiGraph, taxpayer: str, *, max_depth: int = 6) -> lis
         nxt = []
         for node in sorted(frontier):
             for supplier in sorted(graph.predecessors(node)):
-                if supplier in parent:
-                    continue
-                parent[supplier] = node
+                # The gap is a property of the link, so test it even when the supplier was reached another way.
                 if graph.edges[supplier, node]["gap_vat"] > 0:
-                    chain = [supplier]
+                    chain = [node]
                     while parent[chain[-1]] is not None:
                         chain.append(parent[chain[-1]])  # type: ignore[arg-type]
-                    return chain[::-1]
-                nxt.append(supplier)
+                    return [*chain[::-1], supplier]
+                if supplier not in parent:
+                    parent[supplier] = node
+                    nxt.append(supplier)
         frontier = nxt
     return None
 
@@ -200,7 +201,9 @@ def relationship_tree(graph: nx.DiGraph, taxpayer: str, *, depth: int = 2, per_l
             frontier = ranked[:per_level]
             for node in frontier:
                 levels[node] = sign * distance
-    edges = [(u, v, dict(d)) for u, v, d in graph.edges(data=True) if u in levels and v in levels]
+    # Only links from one level to the next: the tree reads left (suppliers) to right (customers).
+    edges = [(u, v, dict(d)) for u, v, d in graph.edges(data=True)
+             if u in levels and v in levels and levels[v] - levels[u] == 1]
     return Tree(root=taxpayer, depth=depth, levels=levels, edges=edges, hidden=hidden)
 
 
@@ -231,10 +234,12 @@ def tree_html(graph: nx.DiGraph, taxpayer: str, *, depth: int = 2, risk: Mapping
          "rules": list((rules or {}).get(node, ())), "root": node == taxpayer}
         for node, (x, y) in positions.items()
     ]
+    largest = max((d["vat"] for _, _, d in tree.edges), default=Decimal(1)) or Decimal(1)
     links = [
         {"source": u, "target": v, "x1": positions[u][0], "y1": positions[u][1], "x2": positions[v][0],
          "y2": positions[v][1], "vat": str(d["vat"]), "gap_vat": str(d["gap_vat"]), "invoices": d["invoices"],
-         "first_date": str(d["first_date"]), "last_date": str(d["last_date"]), "gap": d["gap_vat"] > 0}
+         "first_date": str(d["first_date"]), "last_date": str(d["last_date"]), "gap": d["gap_vat"] > 0,
+         "width": round(1 + 6 * math.sqrt(max(float(d["vat"] / largest), 0.0)), 2)}
         for u, v, d in tree.edges
     ]
     width = max(x for x, _ in positions.values()) + 200
