@@ -9,6 +9,8 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taxaudit import engine
 from taxaudit.ingest.vat_books import validate_books
@@ -138,3 +140,29 @@ def test_run_finds_planted_carousels_and_risk_groups(economy: Economy, economy_f
     assert Decimal(summary["vat_gap"]) >= gap
     for name in ("discrepancies", "taxpayers", "quarantine", "xlsx", "cycles"):
         assert run.outputs[name].is_file()
+
+
+BOOK_ROWS = st.lists(
+    st.tuples(st.sampled_from(["sales", "purchases"]), st.sampled_from([S1, S2, GHOST]), st.sampled_from([B1, B2]),
+              st.sampled_from(["1", "01", "2", "A-3"]), st.sampled_from(["2024-01-10", "2024-01-11"]),
+              st.sampled_from(["100.00", "100.50", "250.00"]), st.sampled_from(["2024-Q1", "2024-Q2"])),
+    min_size=1, max_size=30,
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(BOOK_ROWS)
+def test_every_claim_gets_one_class_and_vat_adds_up(rows: list[tuple]) -> None:
+    books_in = [_book(buyer if book == "purchases" else seller, book, seller, buyer, number, day, vat, period)
+                for book, seller, buyer, number, day, vat, period in rows]
+    con = engine.connect()
+    books = validate_books(ibis.memtable(pa.Table.from_pylist(books_in)), source="h").books
+    out = engine.to_arrow(con, classify_invoices(books)).to_pylist()
+    claims = [r for r in out if r["side"] == "purchase"]
+    purchases = [r for r in books_in if r["book"] == "purchases"]
+    assert len(claims) == len(purchases)  # nothing dropped, nothing doubled by the joins
+    for claim in claims:
+        assert claim["confirmed_vat"] + claim["gap_vat"] == claim["vat_amount"]
+        assert Decimal("0.00") <= claim["confirmed_vat"] <= claim["vat_amount"]
+    distinct = {(r["seller_tax_id"], normalize_invoice_no(r["invoice_no"]), r["invoice_date"]) for r in purchases}
+    assert sum(c["match_class"] == "duplicate_claim" for c in claims) == len(purchases) - len(distinct)

@@ -137,9 +137,9 @@ def assess(taxpayers: Iterable[Mapping[str, Any]], pack: RulePack, *, on: date |
     active = sorted((r for r in pack.rules if r.in_force(on)), key=lambda r: rank[r.group])
     results = []
     for metrics in taxpayers:
-        fired = tuple(r.id for r in active if all(c.holds(metrics) for c in r.conditions))
-        group = active[[r.id for r in active].index(fired[0])].group if fired else pack.default_group
-        results.append(RiskAssessment(str(metrics["tax_id"]), group, fired, dict(metrics)))
+        fired = [r for r in active if all(c.holds(metrics) for c in r.conditions)]
+        group = fired[0].group if fired else pack.default_group  # active is ordered high → low
+        results.append(RiskAssessment(str(metrics["tax_id"]), group, tuple(r.id for r in fired), dict(metrics)))
     return results
 
 
