@@ -31,6 +31,10 @@ def spark():
     pytest.importorskip("pyspark")
     from taxaudit.engine import spark_session
 
-    session = spark_session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    # Tiny data: compiling generated code and re-planning adaptively cost more than they save here.
+    session = spark_session("local[2]", {
+        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4",
+        "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
+    })
     yield session
     session.stop()

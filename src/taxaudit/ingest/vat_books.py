@@ -143,25 +143,31 @@ def _decimal(col: ir.Value, pattern: str, dtype: str) -> tuple[ir.DecimalValue, 
     return value, value.notnull()
 
 
-def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", where: str | None = None) -> VatBooks:
-    """Return the typed valid rows and the quarantined rows (with every reason) of one raw invoice-book table.
-
-    Tax ids are checked with the INN check digits when ``country`` is ``RU`` (10 or 12 digits), otherwise for a
-    plausible shape. Dates may be ISO 8601 or ``DD.MM.YYYY``; amounts take ``.`` or ``,`` as decimal separator
-    and at most two decimals; periods are ``YYYY-Qn`` (the Russian VAT tax period is the quarter, Tax Code art.
-    163) or ``YYYY-MM``.
-    """
+def conform_layout(raw: ir.Table, *, where: str) -> ir.Table:
+    """Return ``raw`` reduced to the canonical columns (optional ones added empty); raise if a required one lacks."""
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise IngestError(
             f"invoice book lacks column(s) {', '.join(missing)}",
-            where=where or source,
+            where=where,
             hint=f"the canonical layout is: {', '.join(BOOK_COLUMNS)} (see docs/match.md)",
         )
-    if "vat_rate" not in raw.columns:
-        raw = raw.mutate(vat_rate=ibis.null("string"))
-    if "operation_code" not in raw.columns:
-        raw = raw.mutate(operation_code=ibis.null("string"))
+    optional = {c: ibis.null("string") for c in ("vat_rate", "operation_code") if c not in raw.columns}
+    return raw.mutate(**optional).select(*BOOK_COLUMNS, *(["source_file"] if "source_file" in raw.columns else []))
+
+
+def validate_books(raw: ir.Table, *, source: str = "", country: str | None = "RU",
+                   where: str | None = None) -> VatBooks:
+    """Return the typed valid rows and the quarantined rows (with every reason) of a raw invoice-book table.
+
+    Tax ids are checked with the INN check digits when ``country`` is ``RU`` (10 or 12 digits), otherwise for a
+    plausible shape. Dates may be ISO 8601 or ``DD.MM.YYYY``; amounts take ``.`` or ``,`` as decimal separator
+    and at most two decimals; periods are ``YYYY-Qn`` (the Russian VAT tax period is the quarter, Tax Code art.
+    163) or ``YYYY-MM``. The file name comes from a ``source_file`` column if the table has one, else ``source``.
+    """
+    raw = conform_layout(raw, where=where or source)
+    if "source_file" not in raw.columns:
+        raw = raw.mutate(source_file=ibis.literal(source))
     tax_id_ok = inn_valid_expr if country == "RU" else (lambda t: t.re_search(_GENERIC_TAX_ID_RE).fill_null(False))
 
     # Built in stages (parsed values, then flags, then verdict) so each engine computes every parsed value once;
@@ -171,7 +177,7 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", wh
     vat, vat_ok = _decimal(raw.vat_amount, _AMOUNT_RE, AMOUNT_TYPE)
     rate, rate_ok = _decimal(raw.vat_rate, _RATE_RE, RATE_TYPE)
     parsed = raw.select(
-        *[raw[c].name(f"_raw_{c}") for c in BOOK_COLUMNS],
+        *[raw[c].name(f"_raw_{c}") for c in BOOK_COLUMNS], raw.source_file,
         reporter_tax_id=_text(raw.reporter_tax_id), book=_text(raw.book).lower(), period=_text(raw.period).upper(),
         seller_tax_id=_text(raw.seller_tax_id), buyer_tax_id=_text(raw.buyer_tax_id),
         invoice_no=_text(raw.invoice_no), invoice_date=invoice_date, net_amount=net, vat_amount=vat,
@@ -215,7 +221,7 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", wh
         any_failed = any_failed | flag
     verdict = flagged.mutate(_failed=any_failed)
 
-    books = verdict.filter(~verdict._failed).select(*BOOK_COLUMNS, source_file=ibis.literal(source))
+    books = verdict.filter(~verdict._failed).select(*BOOK_COLUMNS, "source_file")
 
     bad_rows = verdict.filter(verdict._failed)
     reason = ibis.literal("")
@@ -228,8 +234,8 @@ def validate_books(raw: ir.Table, *, source: str, country: str | None = "RU", wh
         return _text(bad_rows[f"_raw_{column}"]).fill_null("")
 
     quarantine = bad_rows.select(
-        source_file=ibis.literal(source),
-        locator=ibis.literal(source + "#")
+        source_file=bad_rows.source_file,
+        locator=bad_rows.source_file + "#"
         + ibis.literal("/").join([raw_text(c) for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")]),
         reason_code=reason_code,
         reason=reason.re_replace("; $", ""),
@@ -245,7 +251,7 @@ def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: st
     A path may be a URI (``hdfs://…``, ``s3a://…``) the engine reads itself. ``extra`` takes tables in the
     canonical layout, e.g. from :func:`case_invoice_books`.
     """
-    parts: list[VatBooks] = []
+    parts: list[ir.Table] = []
     for given in paths:
         remote = "://" in str(given)
         path = str(given) if remote else Path(given)
@@ -259,18 +265,20 @@ def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: st
             raise IngestError(f"cannot read invoice book: {exc}".splitlines()[0], where=str(path),
                               hint="give a CSV (header row, comma-separated, UTF-8) or Parquet file") from exc
         name = str(path).rstrip("/").rsplit("/", 1)[-1] if remote else path.name
-        parts.append(validate_books(raw, source=name, country=country, where=str(path)))
+        parts.append(conform_layout(raw, where=str(path)).mutate(source_file=ibis.literal(name)))
     for n, table in enumerate(extra):
         raw = engine.from_arrow(con, table, f"taxaudit_case_books_{n}")
-        parts.append(validate_books(raw, source=f"case-invoices-{n}", country=country))
+        parts.append(conform_layout(raw, where="case invoices").mutate(source_file=ibis.literal(f"case-invoices-{n}")))
     if not parts:
         raise IngestError("no invoice books given", hint="pass --invoices PATH (CSV or Parquet) or --case DIR")
-    books = parts[0].books
-    quarantine = parts[0].quarantine
+    # One validation over the union: tax ids are then collected and checked once for all files. Files whose
+    # column types differ (typed Parquet beside text CSV) are unioned as text and parsed alike.
+    if any(part.schema() != parts[0].schema() for part in parts[1:]):
+        parts = [part.select(*[part[c].cast("string").name(c) for c in part.columns]) for part in parts]
+    union = parts[0]
     for part in parts[1:]:
-        books = books.union(part.books)
-        quarantine = quarantine.union(part.quarantine)
-    return VatBooks(books=books, quarantine=quarantine)
+        union = union.union(part)
+    return validate_books(union, country=country)
 
 
 def case_invoice_books(con_case: object) -> pa.Table:
