@@ -47,6 +47,8 @@ def test_errors_are_reported_as_json(capsys, tmp_path: Path) -> None:
     assert code != 0 and data["error"] == "IngestError" and data["where"].endswith("none.csv")
     code, data = _json(capsys, ["match", "--json"])
     assert code != 0 and "nothing to match" in data["what"]
+    code, data = _json(capsys, ["match", "--json", "--invoices", "x.csv", "--rules-as-of", "31.03.2024"])
+    assert code != 0 and "not a date" in data["what"]
 
 
 def test_case_invoices_are_matched_and_the_run_is_logged(capsys, tmp_path: Path) -> None:

@@ -34,13 +34,19 @@ graph_app = typer.Typer(help="The counterparty graph: relationship trees, carous
 def _run(invoices: list[str] | None, *, case: Path | None, engine: str, master: str | None, as_json: bool,
          out: Path | None = None, tolerance: str = "1.00", rules: Path | None = None, window_days: int = 30,
          max_cycle_length: int = 6, keep_leading_zeros: bool = False,
-         memory_limit: str | None = None) -> MatchRun:
+         memory_limit: str | None = None, as_of: str | None = None) -> MatchRun:
     from decimal import Decimal, InvalidOperation
 
     try:
         vat_tolerance = Decimal(tolerance)
     except InvalidOperation as exc:
         raise TaxauditError(f"--vat-tolerance {tolerance!r} is not a number", hint="e.g. --vat-tolerance 1.00") from exc
+    from datetime import date
+
+    try:
+        on = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise TaxauditError(f"--rules-as-of {as_of!r} is not a date", hint="e.g. --rules-as-of 2024-03-31") from exc
     options = MatchOptions(vat_tolerance=vat_tolerance,
                            numbers=NumberNormalization(ignore_leading_zeros=not keep_leading_zeros))
     extra = []
@@ -62,7 +68,7 @@ def _run(invoices: list[str] | None, *, case: Path | None, engine: str, master: 
             run = run_match(invoices or [], engine=engine, master=master, memory_limit=memory_limit,
                             options=options, extra_books=extra,
                             window_days=window_days, max_cycle_length=max_cycle_length,
-                            pack=load_pack(rules) if rules else None, out_dir=out,
+                            pack=load_pack(rules) if rules else None, on=on, out_dir=out,
                             progress=lambda label: progress.update(task, description=label))
         if opened is not None:
             from taxaudit.store.case import sha256_file
@@ -93,12 +99,14 @@ def match(
     max_cycle_length: LengthOption = 6,
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 6GB (it spills to disk beyond it); ignored by Spark.")] = None,
+    rules_as_of: Annotated[str | None, typer.Option(
+        help="Apply the risk rules in force on this date (YYYY-MM-DD), e.g. the period's last day.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cross-match purchase books against sales books: discrepancy classes, VAT gap, risk groups, carousels."""
     run = _run(invoices, case=case, engine=engine, master=spark_master, as_json=as_json, out=out,
                tolerance=vat_tolerance, rules=rules, window_days=window_days, max_cycle_length=max_cycle_length,
-               keep_leading_zeros=keep_leading_zeros, memory_limit=memory_limit)
+               keep_leading_zeros=keep_leading_zeros, memory_limit=memory_limit, as_of=rules_as_of)
     summary = run.summary()
     if as_json:
         print_json(summary)
