@@ -85,7 +85,8 @@ def test_bundled_pack_rules_all_cite_and_fire_by_threshold() -> None:
     assert medium.group == "medium" and medium.rules_fired == ("RU-VAT-GAP-SHARE-MEDIUM",)
     chain, = assess([dict(base, gap_distance=2)], pack)
     assert chain.rules_fired == ("RU-VAT-GAP-BEHIND-INTERMEDIARIES",)
-    # Rules based on Tax Code art. 54.1 do not apply before it took effect (19 August 2017).
+    # Rules based on Tax Code art. 54.1 do not apply before it took effect (Federal Law No. 163-FZ of 18.07.2017,
+    # in force from 19 August 2017).
     early, = assess([dict(base, in_cycle=1)], pack, on=date(2016, 12, 31))
     assert early.group == "low"
 
