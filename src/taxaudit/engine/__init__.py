@@ -133,13 +133,16 @@ def to_arrow(con: BaseBackend, expr: ir.Table) -> pa.Table:
     return con.to_pyarrow(expr)
 
 
-def write_parquet(con: BaseBackend, expr: ir.Table, path: Path) -> Path:
-    """Write the result of an expression to one Parquet file and return its path."""
-    import pyarrow.parquet as pq
+def write_parquet(con: BaseBackend, expr: ir.Table, path: str | Path) -> str | Path:
+    """Write the result of an expression as Parquet by the engine itself and return where it went.
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    DuckDB writes one file; Spark writes from its executors to a directory of part files under ``path`` (Spark's
+    layout, which DuckDB, pyarrow and pandas read as one table), so nothing passes through the driver.
+    """
+    if "://" not in str(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     if engine_name(con) == "duckdb":
         con.to_parquet(expr, str(path))
     else:
-        pq.write_table(con.to_pyarrow(expr), path)
+        con.to_parquet(expr, str(path), mode="overwrite")
     return path
