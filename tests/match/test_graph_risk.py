@@ -16,7 +16,8 @@ from taxaudit.risk.groups import RulePackError, assess, load_pack
 
 def _edges(rows: list[tuple]) -> pa.Table:
     keys = ["seller", "buyer", "invoices", "vat", "gap_vat", "first_date", "last_date"]
-    return pa.Table.from_pylist([dict(zip(keys, r, strict=True)) for r in rows])
+    table = [dict(zip(keys, r, strict=True)) for r in rows]
+    return pa.Table.from_pylist([dict(r, break_vat=r["gap_vat"]) for r in table])
 
 
 D = date(2024, 1, 1)

@@ -155,7 +155,7 @@ def tree(
     spark_master: MasterOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Draw a taxpayer's relationship tree (suppliers and customers, gap links in red) as an offline HTML page."""
+    """Draw a taxpayer's relationship tree (suppliers and customers, breaks in red) as an offline HTML page."""
     from taxaudit.match.graph import chain_to_gap, relationship_tree, tree_html
 
     run = _run(invoices, case=case, engine=engine, master=spark_master, as_json=as_json)
@@ -174,7 +174,7 @@ def tree(
         print_json(result)
     else:
         console.print(f"Wrote {out}: {result['nodes']} taxpayers, {result['links']} links; "
-                      f"risk group {result['risk_group']}; chain to the VAT gap: {' ← '.join(chain or []) or 'none'}")
+                      f"risk group {result['risk_group']}; chain to the break: {' ← '.join(chain or []) or 'none'}")
 
 
 @graph_app.command("hubs")

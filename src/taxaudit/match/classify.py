@@ -42,6 +42,8 @@ SALE_CLASSES = ("sale_not_claimed",)
 CLASSES = CLAIM_CLASSES + SALE_CLASSES
 # Deductions without any seller's VAT behind them: the whole claimed VAT is the gap.
 GAP_CLASSES = ("duplicate_claim", "seller_not_filed", "no_matching_sale")
+# Deductions the seller never charged at all: the point where a chain of invoices breaks ("разрыв").
+BREAK_CLASSES = ("seller_not_filed", "no_matching_sale")
 AMOUNT = "decimal(18, 2)"
 
 INVOICE_COLUMNS = (
@@ -232,12 +234,19 @@ def taxpayer_summary(invoices: ir.Table, books: ir.Table) -> ir.Table:
 
 
 def counterparty_edges(invoices: ir.Table) -> ir.Table:
-    """Return the seller→buyer links weighted by VAT: invoices, VAT, gap VAT and first/last invoice dates."""
+    """Return the seller→buyer links weighted by VAT: invoices, VAT, gap VAT, break VAT, first/last invoice dates.
+
+    ``gap_vat`` is every unconfirmed deduction on the link (mismatches and duplicates included); ``break_vat`` only
+    the deductions the seller never charged (``no_matching_sale``, ``seller_not_filed``), where a chain breaks.
+    """
     linked = invoices.filter(invoices.buyer_tax_id.notnull())
+    is_break = linked.match_class.isin(BREAK_CLASSES)
     return linked.group_by(seller=linked.seller_tax_id, buyer=linked.buyer_tax_id).aggregate(
         invoices=linked.count(),
         vat=linked.vat_amount.sum().cast("decimal(38, 2)"),
-        gap_vat=linked.gap_vat.sum().cast("decimal(38, 2)"),
+        gap_vat=linked.gap_vat.sum().fill_null(Decimal("0.00")).cast("decimal(38, 2)"),
+        break_vat=ibis.ifelse(is_break, linked.vat_amount, ibis.literal(Decimal("0.00"), type=AMOUNT))
+        .sum().cast("decimal(38, 2)"),
         first_date=linked.invoice_date.min(),
         last_date=linked.invoice_date.max(),
     )

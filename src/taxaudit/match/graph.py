@@ -60,7 +60,8 @@ def build_graph(edges: pa.Table) -> nx.DiGraph:
     for row in edges.to_pylist():
         graph.add_edge(
             row["seller"], row["buyer"], invoices=int(row["invoices"]), vat=row["vat"] or ZERO,
-            gap_vat=row["gap_vat"] or ZERO, first_date=row["first_date"], last_date=row["last_date"],
+            gap_vat=row["gap_vat"] or ZERO, break_vat=row["break_vat"] or ZERO, first_date=row["first_date"],
+            last_date=row["last_date"],
         )
     return graph
 
@@ -95,15 +96,15 @@ def find_cycles(graph: nx.DiGraph, *, window_days: int = 30, max_length: int = 6
 
 
 def gap_distances(graph: nx.DiGraph, *, max_depth: int = 6) -> dict[str, int]:
-    """Return for each taxpayer the number of links from it back up to the nearest VAT gap (1 = it claimed one).
+    """Return for each taxpayer the number of links from it back up to the nearest break (1 = it claimed one).
 
-    A buyer that claims a deduction with no VAT behind it is at 1; its customers at 2 (the beneficiary one step
-    removed behind a "buffer" company), and so on up to ``max_depth``.
+    A break is a deduction the seller never charged (``break_vat``). A buyer that claims one is at 1; its customers
+    at 2 (the beneficiary one step removed behind a "buffer" company), and so on up to ``max_depth``.
     """
     distance: dict[str, int] = {}
     queue: deque[str] = deque()
     for _seller, buyer, data in graph.edges(data=True):
-        if data["gap_vat"] > 0 and buyer not in distance:
+        if data["break_vat"] > 0 and buyer not in distance:
             distance[buyer] = 1
             queue.append(buyer)
     while queue:
@@ -118,7 +119,7 @@ def gap_distances(graph: nx.DiGraph, *, max_depth: int = 6) -> dict[str, int]:
 
 
 def chain_to_gap(graph: nx.DiGraph, taxpayer: str, *, max_depth: int = 6) -> list[str] | None:
-    """Return the shortest supply chain [taxpayer, supplier, …, gap seller] up to a link with a VAT gap, or None.
+    """Return the shortest supply chain [taxpayer, supplier, …, seller] up to a link where VAT breaks off, or None.
 
     The last link of the chain (from its last member to the one before) is where the VAT stops being paid.
     """
@@ -131,7 +132,7 @@ def chain_to_gap(graph: nx.DiGraph, taxpayer: str, *, max_depth: int = 6) -> lis
         for node in sorted(frontier):
             for supplier in sorted(graph.predecessors(node)):
                 # The gap is a property of the link, so test it even when the supplier was reached another way.
-                if graph.edges[supplier, node]["gap_vat"] > 0:
+                if graph.edges[supplier, node]["break_vat"] > 0:
                     chain = [node]
                     while parent[chain[-1]] is not None:
                         chain.append(parent[chain[-1]])  # type: ignore[arg-type]
@@ -161,6 +162,7 @@ def write_graphml(graph: nx.DiGraph, path: Path, *, risk: Mapping[str, str] | No
         out.add_node(node, label=node, risk_group=(risk or {}).get(node, ""))
     for seller, buyer, data in graph.edges(data=True):
         out.add_edge(seller, buyer, weight=float(data["vat"]), vat=str(data["vat"]), gap_vat=str(data["gap_vat"]),
+                     break_vat=str(data["break_vat"]),
                      invoices=data["invoices"], first_date=str(data["first_date"]), last_date=str(data["last_date"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     nx.write_graphml(out, path)
@@ -238,7 +240,7 @@ def tree_html(graph: nx.DiGraph, taxpayer: str, *, depth: int = 2, risk: Mapping
     links = [
         {"source": u, "target": v, "x1": positions[u][0], "y1": positions[u][1], "x2": positions[v][0],
          "y2": positions[v][1], "vat": str(d["vat"]), "gap_vat": str(d["gap_vat"]), "invoices": d["invoices"],
-         "first_date": str(d["first_date"]), "last_date": str(d["last_date"]), "gap": d["gap_vat"] > 0,
+         "first_date": str(d["first_date"]), "last_date": str(d["last_date"]), "gap": d["break_vat"] > 0,
          "width": round(1 + 6 * math.sqrt(max(float(d["vat"] / largest), 0.0)), 2)}
         for u, v, d in tree.edges
     ]
