@@ -9,7 +9,13 @@ import pytest
 from taxaudit import engine
 from taxaudit.engine import EngineError
 from taxaudit.ingest.vat_books import read_vat_books
-from taxaudit.match.classify import INVOICE_COLUMNS, class_totals, classify_invoices, taxpayer_summary
+from taxaudit.match.classify import (
+    INVOICE_COLUMNS,
+    class_totals,
+    classify_invoices,
+    counterparty_edges,
+    taxpayer_summary,
+)
 from taxaudit.synth.economy import generate_economy, write_economy
 
 
@@ -27,6 +33,7 @@ def _results(con, files: list[Path]) -> dict[str, list]:
         "invoices": rows(invoices, order),
         "totals": rows(class_totals(invoices), ["match_class"]),
         "taxpayers": rows(taxpayer_summary(invoices, valid), ["tax_id"]),
+        "edges": rows(counterparty_edges(invoices), ["seller", "buyer"]),
         "quarantine": rows(books.quarantine, ["locator", "reason_code"]),
     }
 
