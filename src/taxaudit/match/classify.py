@@ -109,6 +109,12 @@ def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> i
         )
         .left_join(filers, [purchases.seller_tax_id == filers.f_reporter, purchases.period == filers.f_period])
     )
+    # Carry only what the classes need through the window's sort: the join keys of the right sides are dead weight.
+    joined = joined.select(
+        "reporter_tax_id", "period", "seller_tax_id", "buyer_tax_id", "invoice_no", "invoice_key", "invoice_date",
+        "net_amount", "vat_amount", "source_file", "s_vat", "s_period", "s_date", "l_vat", "l_period", "l_date",
+        "f_reporter",
+    )
     claim_order = ibis.window(
         group_by=[joined.seller_tax_id, joined.invoice_key, joined.invoice_date],
         order_by=[joined.s_vat.isnull().cast("int8"), joined.period, joined.buyer_tax_id, joined.reporter_tax_id,
