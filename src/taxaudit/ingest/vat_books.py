@@ -112,8 +112,17 @@ def inn_valid_expr(tax_id: ir.StringValue) -> ir.BooleanValue:
 
 
 def _text(col: ir.Value) -> ir.StringValue:
+    """Return the column as text, empty as NULL (surrounding blanks of text files are stripped on reading)."""
     text = col if col.type().is_string() else col.cast("string")
-    return text.strip().nullif("")
+    return text.nullif("")
+
+
+def strip_text(raw: ir.Table) -> ir.Table:
+    """Return ``raw`` with surrounding blanks stripped from every text column (for CSV and other typed-by-hand text).
+
+    Parquet strings are taken as written: a padded tax id there is a data error the quarantine should show.
+    """
+    return raw.mutate(**{c: raw[c].strip() for c in raw.columns if raw[c].type().is_string() and c != "source_file"})
 
 
 def _date(col: ir.Value) -> tuple[ir.DateValue, ir.BooleanValue]:
@@ -157,15 +166,18 @@ def conform_layout(raw: ir.Table, *, where: str) -> ir.Table:
 
 
 def validate_books(raw: ir.Table, *, source: str = "", country: str | None = "RU",
-                   where: str | None = None) -> VatBooks:
+                   where: str | None = None, strip: bool = True) -> VatBooks:
     """Return the typed valid rows and the quarantined rows (with every reason) of a raw invoice-book table.
 
     Tax ids are checked with the INN check digits when ``country`` is ``RU`` (10 or 12 digits), otherwise for a
     plausible shape. Dates may be ISO 8601 or ``DD.MM.YYYY``; amounts take ``.`` or ``,`` as decimal separator
     and at most two decimals; periods are ``YYYY-Qn`` (the Russian VAT tax period is the quarter, Tax Code art.
     163) or ``YYYY-MM``. The file name comes from a ``source_file`` column if the table has one, else ``source``.
+    With ``strip`` surrounding blanks of text columns are removed first (see :func:`strip_text`).
     """
     raw = conform_layout(raw, where=where or source)
+    if strip:
+        raw = strip_text(raw)
     if "source_file" not in raw.columns:
         raw = raw.mutate(source_file=ibis.literal(source))
     tax_id_ok = inn_valid_expr if country == "RU" else (lambda t: t.re_search(_GENERIC_TAX_ID_RE).fill_null(False))
@@ -190,8 +202,10 @@ def validate_books(raw: ir.Table, *, source: str = "", country: str | None = "RU
     ids = (parsed.select(tax_id=parsed.reporter_tax_id)
            .union(parsed.select(tax_id=parsed.seller_tax_id))
            .union(parsed.select(tax_id=parsed.buyer_tax_id)))
-    ids = ids.filter(ids.tax_id.notnull()).distinct()
-    bad_ids = ids.filter(~tax_id_ok(ids.tax_id))
+    ids = ids.filter(ids.tax_id.notnull())
+    ids = ids.group_by("tax_id").aggregate(uses=ids.count())
+    # The check reads the count so that engines cannot push it below the grouping and run it on every row.
+    bad_ids = ids.filter(ibis.ifelse(ids.uses > 0, ~tax_id_ok(ids.tax_id), False))
     joined = parsed
     for column in ("reporter", "seller", "buyer"):
         bad = bad_ids.select(**{f"_bad_{column}": bad_ids.tax_id})
@@ -265,10 +279,14 @@ def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: st
             raise IngestError(f"cannot read invoice book: {exc}".splitlines()[0], where=str(path),
                               hint="give a CSV (header row, comma-separated, UTF-8) or Parquet file") from exc
         name = str(path).rstrip("/").rsplit("/", 1)[-1] if remote else path.name
-        parts.append(conform_layout(raw, where=str(path)).mutate(source_file=ibis.literal(name)))
+        part = conform_layout(raw, where=str(path))
+        if Path(name).suffix.lower() not in {".parquet", ".pq"}:
+            part = strip_text(part)
+        parts.append(part.mutate(source_file=ibis.literal(name)))
     for n, table in enumerate(extra):
         raw = engine.from_arrow(con, table, f"taxaudit_case_books_{n}")
-        parts.append(conform_layout(raw, where="case invoices").mutate(source_file=ibis.literal(f"case-invoices-{n}")))
+        part = strip_text(conform_layout(raw, where="case invoices"))
+        parts.append(part.mutate(source_file=ibis.literal(f"case-invoices-{n}")))
     if not parts:
         raise IngestError("no invoice books given", hint="pass --invoices PATH (CSV or Parquet) or --case DIR")
     # One validation over the union: tax ids are then collected and checked once for all files. Files whose
@@ -278,7 +296,7 @@ def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: st
     union = parts[0]
     for part in parts[1:]:
         union = union.union(part)
-    return validate_books(union, country=country)
+    return validate_books(union, country=country, strip=False)
 
 
 def case_invoice_books(con_case: object) -> pa.Table:
