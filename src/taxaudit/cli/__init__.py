@@ -15,7 +15,7 @@ import typer
 
 from taxaudit.errors import TaxauditError
 
-COMMAND_MODULES = ["case", "cases", "ingest", "sql", "demo", "check", "sample", "estimate", "disclose"]
+COMMAND_MODULES = ["case", "cases", "ingest", "sql", "demo", "check", "sample", "estimate", "disclose", "match"]
 
 app = typer.Typer(
     name="taxaudit",

@@ -1,0 +1,1 @@
+"""VAT invoice cross-matching: normalised invoice numbers, discrepancy classes, the counterparty graph."""

@@ -1,0 +1,43 @@
+"""Invoice-number normalisation: the Ibis expression and the Python function agree, and known spellings meet."""
+
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taxaudit import engine
+from taxaudit.match.normalize import NumberNormalization, invoice_key, normalize_invoice_no
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("СФ-0000123", "сф 0000123"),     # Cyrillic, case and a space instead of the hyphen
+    ("0000123", "123"),               # leading zeros dropped by the buyer
+    ("A/17.3", "a 17-3"),
+    ("СТ-5", "CT5"),                  # Cyrillic С, Т typed as Latin C, T
+    ("№ 42", "42"),
+])
+def test_spellings_of_one_number_meet(a: str, b: str) -> None:
+    assert normalize_invoice_no(a) == normalize_invoice_no(b)
+
+
+def test_rules_can_be_switched_off() -> None:
+    strict = NumberNormalization(ignore_leading_zeros=False)
+    assert normalize_invoice_no("0012", strict) != normalize_invoice_no("12", strict)
+    assert normalize_invoice_no("000") == "0"
+
+
+ALPHABET = "0123456789AaBbZzСсфФТт -/._#№\\"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=25),
+       st.booleans(), st.booleans())
+def test_expression_equals_python(numbers: list[str], zeros: bool, lookalikes: bool) -> None:
+    rules = NumberNormalization(ignore_leading_zeros=zeros, fold_lookalikes=lookalikes)
+    con = engine.connect()
+    table = ibis.memtable(pa.table({"no": pa.array(numbers, pa.string())}))
+    got = engine.to_arrow(con, table.select(key=invoice_key(table.no, rules))).column("key").to_pylist()
+    assert got == [normalize_invoice_no(n, rules) for n in numbers]
