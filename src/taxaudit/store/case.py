@@ -77,8 +77,8 @@ class Case:
 
     def country(self) -> str | None:
         """Return the case's country code (ISO 3166 alpha-2), if recorded."""
-        row = self.con.execute("SELECT country FROM case_info").fetchone()
-        return row[0] if row else None
+        rows = self.con.execute("SELECT country FROM case_info").fetchall()  # fetchall: leave no open result
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         self.con.close()
