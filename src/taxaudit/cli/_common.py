@@ -21,11 +21,23 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from taxaudit.errors import TaxauditError
+
 console = Console()
 err_console = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 CaseOption = Annotated[Path, typer.Option("--case", help="The case directory.", file_okay=False)]
+
+
+def option_date(text: str | None, option: str, error: type[TaxauditError] = TaxauditError) -> date | None:
+    """Return the date in an option's ``YYYY-MM-DD`` text (None stays None); raise ``error`` naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise error(f"{text!r} is not a date", where=option, hint="write dates as YYYY-MM-DD") from None
 
 
 def json_default(value: Any) -> Any:

@@ -21,7 +21,7 @@ from taxaudit.cases.documents import issue_document
 from taxaudit.cases.errors import DeadlineError
 from taxaudit.cases.lifecycle import advance, flow_status, list_flows, open_deadlines, open_flow
 from taxaudit.cases.ratios import evaluate_ratios
-from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
+from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, option_date, print_json
 from taxaudit.cli.case import case_app
 from taxaudit.ingest.returns import ensure_returns_table, load_return
 from taxaudit.store import open_case
@@ -34,12 +34,7 @@ returns_app = typer.Typer(help="Load and list tax returns.", no_args_is_help=Tru
 
 def parse_day(text: str | None, option: str, default: date | None = None) -> date:
     """Return the date in ``text`` (YYYY-MM-DD); raise a clear error naming the option otherwise."""
-    if text is None:
-        return default or date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DeadlineError(f"{text!r} is not a date", where=option, hint="write dates as YYYY-MM-DD") from None
+    return option_date(text, option, DeadlineError) or default or date.today()
 
 
 def _single_flow(case, flow_id: str | None) -> str:

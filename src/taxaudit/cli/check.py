@@ -16,7 +16,7 @@ from rich.table import Table
 from taxaudit.checks import CheckOptions, run_checks
 from taxaudit.checks.benford import MAD_BANDS, TESTS, benford_test
 from taxaudit.checks.registry import CheckError
-from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
+from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, option_date, print_json
 from taxaudit.store import open_case
 
 
@@ -48,12 +48,7 @@ def _status(enabled: bool, what: str) -> Iterator[None]:
 
 
 def _parse_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CheckError(f"--closing-date {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return option_date(text or None, "--closing-date", CheckError)
 
 
 def check(

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
+from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, option_date, print_json
 from taxaudit.disclose.authorization import add_authorization, check_authorization, list_authorizations
 from taxaudit.disclose.consistency import override_finding, review_consistency
 from taxaudit.disclose.errors import DisclosureError
@@ -41,12 +41,7 @@ DateText = Annotated[str, typer.Option(help="A date, YYYY-MM-DD.")]
 
 
 def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise DisclosureError(f"bad date {text!r}", where=option, hint="write dates as YYYY-MM-DD") from exc
+    return option_date(text, option, DisclosureError)
 
 
 def _box(text: str, reviewer: str | None) -> ManualBox:

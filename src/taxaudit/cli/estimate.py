@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, print_json
+from taxaudit.cli._common import CaseOption, JsonOption, console, err_console, option_date, print_json
 from taxaudit.estimate import indirect
 from taxaudit.estimate.best_judgment import BASES, extrapolate
 from taxaudit.estimate.document import issue_document
@@ -62,10 +62,9 @@ def ratio(text: str, what: str) -> Decimal:
 
 def day(text: str, what: str) -> date:
     """Parse an ISO date given on the command line."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise EstimateError(f"bad date for {what}: {text!r}", where=what, hint="write dates as YYYY-MM-DD") from exc
+    parsed = option_date(text, what, EstimateError)
+    assert parsed is not None  # a required option: Typer gives a string
+    return parsed
 
 
 @contextmanager
