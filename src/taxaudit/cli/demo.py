@@ -28,7 +28,7 @@ def demo(
     console.print(f"[bold]{summary['company']}[/bold] (org. no. {summary['org_number']}), seed {seed}")
     console.print(f"SAF-T {ingest['format_version']} ingested: {ingest['entries']:,} entries, "
                   f"{ingest['lines']:,} lines, "
-                  f"debit {ingest['total_debit']} = credit {ingest['total_credit']}; "
+                  f"debit {ingest['total_debit']}, credit {ingest['total_credit']}; "
                   f"{ingest['rows_quarantined']} rows quarantined")
     trail = summary.get("audit_trail")
     if trail:
