@@ -212,7 +212,7 @@ class _RowReader:
         )
 
 
-def _open_rows(path: Path, mapping: Mapping, progress: Callable[[int], None], where: str):
+def _open_rows(path: Path, mapping: Mapping, progress: Callable[[int], None]):
     handle = path.open("rb")
     counting = CountingReader(handle, progress)
     text = io.TextIOWrapper(io.BufferedReader(counting), encoding=mapping.encoding, errors="strict", newline="")
@@ -224,7 +224,7 @@ def parse(path: Path, loader: Loader, options: IngestOptions, progress: Callable
     """Read a CSV ledger with its mapping into the loader; return counts (rows = data rows of the file)."""
     mapping = load_mapping(options.mapping)
     where = loader.source_name or path.name
-    handle, reader = _open_rows(path, mapping, progress, where)
+    handle, reader = _open_rows(path, mapping, progress)
     rows_read = rows_loaded = 0
     entries: dict[str, tuple[Any, ...]] = {}
     line_numbers: dict[str, int] = {}

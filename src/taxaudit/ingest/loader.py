@@ -194,9 +194,16 @@ class Loader:
 
     def load_parquet(self, table: str, path: Path) -> None:
         """Bulk-insert a staged Parquet file (columns as in ``COLUMNS[table]``) under this loader's source_id."""
+        self.insert_from(table, "read_parquet(?)", [str(path)])
+
+    def insert_from(self, table: str, relation: str, params: list[Any] | None = None) -> None:
+        """Insert ``table``'s canonical columns selected from the SQL ``relation`` under this loader's source_id.
+
+        ``relation`` may carry joins and ORDER BY; ``params`` fill its ``?`` placeholders.
+        """
         names = ", ".join(name for name, _ in COLUMNS[table])
-        self.con.execute(f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM read_parquet(?)",
-                         [self.source_id, str(path)])
+        self.con.execute(f"INSERT INTO {table} (source_id, {names}) SELECT ?, {names} FROM {relation}",
+                         [self.source_id, *(params or [])])
 
     def stop(self) -> None:
         """Stop the background writer and close open Parquet writers; staged files stay."""

@@ -5,7 +5,7 @@ reads the bytes before the cut, closed by the matching end tags; a second proces
 MasterFiles (for the customer/supplier tax ids and currency, without loading them again), an opened
 GeneralLedgerEntries and the cut Journal's own header, then the bytes from the cut to the end. It stages its rows
 as Parquet, which this process loads into the same transaction. Locators of the second part are renumbered to
-the whole file's Journal/Transaction positions.
+the whole file's Journal/Transaction positions when they are loaded.
 
 Whenever the cut cannot be made cleanly or the second part fails, the caller falls back to the sequential
 parse, which is then authoritative for every row and every error message. Duplicate TransactionIDs, also across
@@ -25,15 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from taxaudit.ingest.loader import Loader
 from taxaudit.ingest.saft_load import StagedPart
 from taxaudit.ingest.xmlsafe import CountingReader
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?AuditFile[\s>]")
-_LOCATOR = re.compile(r"^/AuditFile/GeneralLedgerEntries/Journal\[(\d+)\]/Transaction\[(\d+)\](.*)$")
 
 
 @dataclass(frozen=True)
@@ -142,21 +138,6 @@ def _second_part(path: str, namespace: str, where: str, cut: Cut, staging: str) 
     }
 
 
-def _renumber(path: Path, journal: int, transaction: int) -> None:
-    """Rewrite the second part's quarantine locators to positions in the whole file."""
-    table = pq.read_table(path)
-    locators = []
-    for locator in table.column("locator").to_pylist():
-        match = _LOCATOR.match(locator)
-        if match:
-            j, t, rest = int(match.group(1)), int(match.group(2)), match.group(3)
-            whole_j, whole_t = (journal, transaction + t) if j == 1 else (journal + j - 1, t)
-            locator = f"/AuditFile/GeneralLedgerEntries/Journal[{whole_j}]/Transaction[{whole_t}]{rest}"
-        locators.append(locator)
-    table = table.set_column(table.schema.get_field_index("locator"), "locator", pa.array(locators, pa.string()))
-    pq.write_table(table, path)
-
-
 def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
                        progress: Callable[[int], None]) -> tuple[Any, list[StagedPart]] | None:
     """Parse ``path`` in two processes; return the first part's reader (counters merged) and both staged parts.
@@ -198,15 +179,12 @@ def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
         return None
     finally:
         stream.close()
-    if "quarantine" in result["staged"]:
-        _renumber(Path(result["staged"]["quarantine"]), reader.journal_index, reader.transaction_index)
     second_part = StagedPart({table: Path(file) for table, file in result["staged"].items()},
                              ordinal_offset=reader.transactions_read, journal_offset=reader.journal_index,
                              transaction_offset=reader.transaction_index, renumber=True)
     _merge_counters(loader, first_loader, result)
     reader.rows_read += result["rows_read"]
     reader.transactions_read += result["transactions_read"]
-    reader.loader = loader
     # The staging folders stay until the caller has loaded them; the main loader's close() removes them.
     first_loader.stop()
     return reader, [StagedPart(staged_first), second_part]

@@ -73,6 +73,14 @@ def xml_error(error: etree.XMLSyntaxError, where: str) -> IngestError:
                        hint="check that this is the XML export and that it was not edited or cut")
 
 
+def _parse_error(error: etree.XMLSyntaxError, where: str) -> IngestError:
+    """Return the error for a parse that failed: entities/DTD are hostile, anything else as :func:`xml_error`."""
+    if "Entity" in str(error) or "DOCTYPE" in str(error):
+        return HostileXMLError(f"the XML uses entities or a DTD: {error}", where=where,
+                               hint="ask for a clean export without a DOCTYPE")
+    return xml_error(error, where)
+
+
 def refuse_dtd(tree: Any, where: str) -> None:
     """Raise :class:`HostileXMLError` if the document carries a DOCTYPE (DTDs enable entity attacks)."""
     info = tree.docinfo
@@ -94,10 +102,7 @@ def root_element(path: Path, where: str) -> tuple[str, str]:
                 qname = etree.QName(element)
                 return qname.namespace or "", qname.localname
     except etree.XMLSyntaxError as error:
-        if "Entity" in str(error) or "DOCTYPE" in str(error):
-            raise HostileXMLError(f"the XML uses entities or a DTD: {error}", where=where,
-                                  hint="ask for a clean export without a DOCTYPE") from error
-        raise xml_error(error, where) from error
+        raise _parse_error(error, where) from error
     raise IngestError("the file contains no XML element", where=where, hint="check that this is the right file")
 
 
@@ -109,9 +114,6 @@ def parse_document(payload: bytes, where: str) -> Any:
     try:
         root = etree.fromstring(payload, etree.XMLParser(**HARDENED))
     except etree.XMLSyntaxError as error:
-        if "Entity" in str(error) or "DOCTYPE" in str(error):
-            raise HostileXMLError(f"the XML uses entities or a DTD: {error}", where=where,
-                                  hint="ask for a clean export without a DOCTYPE") from error
-        raise xml_error(error, where) from error
+        raise _parse_error(error, where) from error
     refuse_dtd(root.getroottree(), where)
     return root
