@@ -150,9 +150,10 @@ def classify_invoices(books: ir.Table, options: MatchOptions | None = None) -> i
     # widen it to (19,2); going through (38,2) makes the stored type DECIMAL(18,2) on both engines.
     claims = claims.mutate(gap_vat=(claims.vat_amount - claims.confirmed_vat).cast("decimal(38, 2)").cast(AMOUNT))
 
+    # An anti-join needs no distinct right side (DISTINCT here was a whole extra aggregation of the purchases).
     claimed_keys = purchases.select(
         c_seller=purchases.seller_tax_id, c_buyer=purchases.buyer_tax_id, c_key=purchases.invoice_key
-    ).distinct()
+    )
     named_sales = sales.filter(sales.buyer_tax_id.notnull())
     unclaimed = named_sales.anti_join(
         claimed_keys,

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import ibis
 from ibis.expr import types as ir
 
 # Upper-case Cyrillic letters that are drawn like Latin capitals, and the Latin letters they are mistaken for.
 CYRILLIC_LOOKALIKES = "АВЕКМНОРСТХ"
 LATIN_LOOKALIKES = "ABEKMHOPCTX"
-_SPACES = "[\\s\u00a0]+"
+# The spaces ignored or trimmed, spelled out: "\\s" means different sets in RE2 (DuckDB), java.util.regex (Spark)
+# and Python, and SQL's TRIM differs between the engines too.
+WHITESPACE = " \t\n\x0b\f\r\u00a0"
+_SPACE_CLASS = "\\t\\n\\x0B\\f\\r \u00a0"  # WHITESPACE as members of a regex class, read alike by all three
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,13 @@ class NumberNormalization:
 
 def normalize_invoice_no(number: str, rules: NumberNormalization = NumberNormalization()) -> str:
     """Return the matching key of one invoice number under ``rules`` (same result as :func:`invoice_key`)."""
-    key = number.strip()
+    key = number.strip(WHITESPACE)
     if rules.ignore_case:
         key = key.upper()
     if rules.fold_lookalikes:
         key = key.translate(str.maketrans(CYRILLIC_LOOKALIKES, LATIN_LOOKALIKES))
     if rules.ignore_spaces:
-        key = re.sub(_SPACES, "", key)
+        key = "".join(ch for ch in key if ch not in WHITESPACE)
     if rules.separators:
         key = re.sub("[" + re.escape(rules.separators) + "]", "", key)
     if rules.ignore_leading_zeros and key:
@@ -48,19 +50,27 @@ def normalize_invoice_no(number: str, rules: NumberNormalization = NumberNormali
 
 
 def invoice_key(number: ir.StringValue, rules: NumberNormalization = NumberNormalization()) -> ir.StringValue:
-    """Return the Ibis expression of the matching key of an invoice-number column under ``rules``."""
-    key = number.strip()
+    """Return the Ibis expression of the matching key of an invoice-number column under ``rules``.
+
+    Each step reads the previous one exactly once, so the compiled SQL stays one chain of calls (an expression
+    used twice is repeated in full by Ibis and evaluated twice by the engine). Spaces and separators go in one
+    pass: deleting two sets of characters one after the other equals deleting their union.
+    """
+    key = number
+    if not rules.ignore_spaces:  # (with ignore_spaces every space goes below, the edges' too)
+        key = key.re_replace("^[" + _SPACE_CLASS + "]+|[" + _SPACE_CLASS + "]+$", "")
     if rules.ignore_case:
         key = key.upper()
     if rules.fold_lookalikes:
         key = key.translate(CYRILLIC_LOOKALIKES, LATIN_LOOKALIKES)
-    if rules.ignore_spaces:
-        key = key.re_replace(_SPACES, "")
-    if rules.separators:
-        key = key.re_replace("[" + _class_escape(rules.separators) + "]", "")
+    deleted = (_SPACE_CLASS if rules.ignore_spaces else "") + _class_escape(rules.separators)
+    if deleted:
+        key = key.re_replace("[" + deleted + "]+", "")
     if rules.ignore_leading_zeros:
-        stripped = key.re_replace("^0+", "")
-        key = ibis.ifelse((stripped == "") & (key != ""), "0", stripped)
+        # The shortest run of leading zeros that leaves at least one character: "000" -> "0", "0012" -> "12".
+        # (?s): a newline kept under ignore_spaces=False is a character like any other. No match (the empty
+        # string) extracts "" on both engines, as the Python function keeps it.
+        key = key.re_extract("(?s)^0*(.+)$", 1)
     return key
 
 
