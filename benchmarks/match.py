@@ -1,8 +1,11 @@
 """Benchmark: VAT invoice matching of 10 million sales and 10 million purchase records (a script, not a test).
 
 Runs, each in its own process so its peak memory is its own:
-  taxaudit        read + validate (INN check digits, dates, amounts) + classify + per-class and per-buyer totals
+  taxaudit        read + validate (INN check digits, dates, amounts) + quarantine + classify + per-class and
+                  per-buyer totals: the relational steps of taxaudit.match.run.run_match
   taxaudit_match  classify + totals on the typed Parquet as is (the matching alone, no validation)
+  taxaudit_run    run_match itself, once: also per-taxpayer figures, the counterparty graph, carousels and risk
+                  groups (more work than the hand-written query does; reported, not compared)
   duckdb_sql      a hand-written DuckDB SQL query of the same classification and totals
   pandas          the same with pandas merge/groupby (at a smaller scale if 10M would not fit in memory)
   spark           taxaudit's full pipeline on Spark local mode (at a smaller scale: two shared cores)
@@ -39,8 +42,8 @@ CREATE TEMP TABLE books AS
                                        '[\t\n\x0B\f\r \u00a0\-/\\._#№]+', '', 'g'), '(?s)^0*(.+)$', 1) AS invoice_key
   FROM read_parquet([{files}]);
 CREATE TEMP TABLE invoices AS
-WITH sales AS (SELECT * FROM books WHERE book = 'sales'),
-     purchases AS (SELECT * FROM books WHERE book = 'purchases'),
+WITH sales AS NOT MATERIALIZED (SELECT * FROM books WHERE book = 'sales'),
+     purchases AS NOT MATERIALIZED (SELECT * FROM books WHERE book = 'purchases'),
      exact AS (SELECT seller_tax_id, buyer_tax_id, invoice_key, invoice_date, sum(vat_amount) AS s_vat,
                       min(period) AS s_period FROM sales GROUP BY ALL),
      loose AS (SELECT seller_tax_id, buyer_tax_id, invoice_key, sum(vat_amount) AS l_vat, min(period) AS l_period,
@@ -80,10 +83,8 @@ FROM confirmed
 UNION ALL
 SELECT 'sale', 'sale_not_claimed', reporter_tax_id, period, seller_tax_id, buyer_tax_id, invoice_no, invoice_key,
        invoice_date, vat_amount, NULL, NULL, NULL, NULL, NULL, source_file
-FROM sales s
-WHERE s.buyer_tax_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.seller_tax_id = s.seller_tax_id
-                  AND p.buyer_tax_id = s.buyer_tax_id AND p.invoice_key = s.invoice_key);
+FROM sales s ANTI JOIN purchases p USING (seller_tax_id, buyer_tax_id, invoice_key)
+WHERE s.buyer_tax_id IS NOT NULL;
 """
 
 
@@ -121,6 +122,13 @@ def head_copy(files: tuple[Path, Path], rows: int) -> tuple[Path, Path]:
 def worker(method: str, files: list[str]) -> dict:
     """Run one method in this process; return its class counts (the caller measures time and memory)."""
     paths = [Path(f) for f in files]
+    if method == "taxaudit_run":
+        from taxaudit.match.run import run_match
+
+        run = run_match(paths, memory_limit=MEMORY_LIMIT)
+        return {"classes": {name: value["count"] for name, value in run.classes.items()},
+                "taxpayers_assessed": len(run.assessments), "cycles": len(run.cycles),
+                "quarantined": run.quarantined}
     if method in {"taxaudit", "taxaudit_match", "spark"}:
         from taxaudit import engine
         from taxaudit.ingest.vat_books import read_vat_books
@@ -129,11 +137,15 @@ def worker(method: str, files: list[str]) -> dict:
         spark = method == "spark"
         con = engine.connect("spark" if spark else "duckdb", memory_limit=None if spark else MEMORY_LIMIT,
                              spark_conf={"spark.driver.memory": "6g", "spark.sql.shuffle.partitions": "8"})
+        quarantined = None
         if method == "taxaudit_match":
             books = con.read_parquet([str(p) for p in paths])
         else:
-            books = read_vat_books(con, paths).books
-        # As run_match does: keep the keyed books and the classified invoices, then sum them up.
+            # As run_match does: the validated rows go on, the rejected ones are kept with their reasons.
+            checked = read_vat_books(con, paths)
+            books = checked.books
+            quarantine = engine.materialize(con, checked.quarantine, "bench_quarantine")
+            quarantined = int(engine.to_arrow(con, quarantine.count().as_table()).column(0)[0].as_py())
         keyed = engine.materialize(con, with_invoice_key(books), "bench_books")
         invoices = engine.materialize(con, classify_invoices(keyed), "bench_invoices")
         totals = engine.to_arrow(con, class_totals(invoices)).to_pylist()
@@ -141,7 +153,8 @@ def worker(method: str, files: list[str]) -> dict:
         per_buyer = claims.group_by("buyer_tax_id").aggregate(
             claimed=claims.vat_amount.sum(), confirmed=claims.confirmed_vat.sum(), gap=claims.gap_vat.sum())
         buyers = engine.to_arrow(con, per_buyer).num_rows
-        return {"classes": {r["match_class"]: int(r["count"]) for r in totals}, "buyers": buyers}
+        return {"classes": {r["match_class"]: int(r["count"]) for r in totals}, "buyers": buyers,
+                **({} if quarantined is None else {"quarantined": quarantined})}
     if method == "duckdb_sql":
         import duckdb
 
@@ -248,7 +261,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3,
                         help="rounds of the DuckDB methods, interleaved; the ratio compares their medians")
-    parser.add_argument("--methods", default="duckdb_sql,taxaudit_match,taxaudit,pandas,spark")
+    parser.add_argument("--methods", default="duckdb_sql,taxaudit_match,taxaudit,taxaudit_run,pandas,spark")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.worker:

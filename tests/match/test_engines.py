@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
+import pyarrow as pa
 import pytest
 
 from taxaudit import engine
@@ -53,3 +55,22 @@ def test_duckdb_and_spark_agree(spark, tmp_path: Path) -> None:
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(EngineError, match="unknown engine"):
         engine.connect("oracle")
+
+
+def test_duckdb_sql_inlines_only_cheap_ctes() -> None:
+    """A shared filter is read twice instead of stored; a shared aggregation is still computed once."""
+    con = engine.connect()
+    rows = ibis.memtable(pa.table({"k": ["a", "b", "b", "c"], "v": [1, 2, 3, 4]}))
+    kept = rows.filter(rows.v > 1)
+    by_k = kept.group_by("k").aggregate(n=kept.count())
+    by_v = kept.group_by(k=kept.v.cast("string")).aggregate(n=kept.count())
+    counts = by_k.union(by_v)
+    assert " AS NOT MATERIALIZED (SELECT * FROM " in engine.duckdb_sql(con, counts)
+
+    sums = rows.group_by("k").aggregate(total=rows.v.sum())
+    both = sums.filter(sums.total > 1).union(sums.filter(sums.total < 5))
+    sql = engine.duckdb_sql(con, both)
+    assert sql.startswith('WITH "t1" AS (SELECT') and "NOT MATERIALIZED" not in sql
+
+    got = engine.materialize(con, counts, "t_inline").order_by(["k", "n"]).to_pyarrow().to_pylist()
+    assert [(r["k"], r["n"]) for r in got] == [("2", 1), ("3", 1), ("4", 1), ("b", 2), ("c", 1)]

@@ -12,6 +12,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 from ibis.expr import types as ir
 
@@ -115,9 +116,30 @@ def materialize(con: BaseBackend, expr: ir.Table, name: str) -> ir.Table:
     DuckDB gets plain SQL because Ibis 12's drop/replace statements do not parse in DuckDB 2.0.
     """
     if engine_name(con) == "duckdb":
-        con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {con.compile(expr)}')
+        # What Ibis runs before executing an expression: registers in-memory tables (memtables) and UDFs.
+        con._run_pre_execute_hooks(expr)
+        con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {duckdb_sql(con, expr)}')
         return con.table(name)
     return expr.cache()
+
+
+def duckdb_sql(con: BaseBackend, expr: ir.Table) -> str:
+    """Return DuckDB SQL for ``expr`` with every CTE that only reads rows marked ``NOT MATERIALIZED``.
+
+    Ibis names each sub-expression used twice as a CTE, and DuckDB (since 1.3) stores every CTE read twice in
+    full before the query goes on. For a CTE that merely scans, filters and computes per-row values (the union of
+    the input files, the sales rows of the books) reading the source again is much cheaper than storing millions
+    of rows: 7 s of 25 s when validating 20 M invoice rows. CTEs that group, join, deduplicate or rank stay
+    materialized, so costly work is still done once.
+    """
+    query = con.compiler.to_sqlglot(expr)
+    for cte in query.find_all(sge.CTE):
+        body = cte.this
+        costly = body.find(sge.Group, sge.Join, sge.Window, sge.AggFunc, sge.Distinct, sge.Order, sge.Limit, sge.CTE)
+        deduplicating = any(u.args.get("distinct") for u in body.find_all(sge.Union))
+        if costly is None and not deduplicating:
+            cte.set("materialized", False)
+    return query.sql(dialect="duckdb")
 
 
 def release(con: BaseBackend, table: ir.Table, name: str) -> None:
