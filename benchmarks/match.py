@@ -131,7 +131,7 @@ def worker(method: str, files: list[str]) -> dict:
                 "quarantined": run.quarantined}
     if method in {"taxaudit", "taxaudit_match", "spark"}:
         from taxaudit import engine
-        from taxaudit.ingest.vat_books import read_vat_books
+        from taxaudit.ingest.vat_books import quarantined_rows, read_vat_books, valid_rows
         from taxaudit.match.classify import class_totals, classify_invoices, with_invoice_key
 
         spark = method == "spark"
@@ -139,14 +139,13 @@ def worker(method: str, files: list[str]) -> dict:
                              spark_conf={"spark.driver.memory": "6g", "spark.sql.shuffle.partitions": "8"})
         quarantined = None
         if method == "taxaudit_match":
-            books = con.read_parquet([str(p) for p in paths])
+            keyed = engine.materialize(con, with_invoice_key(con.read_parquet([str(p) for p in paths])), "bench_books")
         else:
-            # As run_match does: the validated rows go on, the rejected ones are kept with their reasons.
-            checked = read_vat_books(con, paths)
-            books = checked.books
-            quarantine = engine.materialize(con, checked.quarantine, "bench_quarantine")
+            # As run_match does: one pass validates and keys every row; valid rows go on, rejected ones are counted.
+            checked = engine.materialize(con, with_invoice_key(read_vat_books(con, paths).checked), "bench_checked")
+            keyed = valid_rows(checked)
+            quarantine = quarantined_rows(checked)
             quarantined = int(engine.to_arrow(con, quarantine.count().as_table()).column(0)[0].as_py())
-        keyed = engine.materialize(con, with_invoice_key(books), "bench_books")
         invoices = engine.materialize(con, classify_invoices(keyed), "bench_invoices")
         totals = engine.to_arrow(con, class_totals(invoices)).to_pylist()
         claims = invoices.filter(invoices.side == "purchase")

@@ -152,3 +152,36 @@ def test_csv_and_parquet_give_the_same_books(economy_files: list[Path], economy_
     a = engine.to_arrow(con, read_vat_books(con, economy_files).books.select(*cols).order_by(order))
     b = engine.to_arrow(con, read_vat_books(con, economy_csv).books.select(*cols).order_by(order))
     assert a.to_pylist() == b.to_pylist()
+
+
+# Per column: values that pass and values that must be quarantined.
+FIELD_VALUES = {
+    "book": ["purchases", "sales", "refunds", ""],
+    "period": ["2024-Q1", "2024-03", "2024-Q5", "Q1"],
+    "seller_tax_id": ["1234567894", "123456789047", "1234567895", ""],
+    "invoice_no": ["17", "СФ-0017", ""],
+    "invoice_date": ["2024-01-15", "15.01.2024", "2024-02-30", "yesterday"],
+    "vat_amount": ["200.00", "200,1", "200.001", "two hundred"],
+    "vat_rate": ["20", "10%", "", "twenty"],
+}
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELD_VALUES.items()}),
+                min_size=1, max_size=30))
+def test_one_pass_splits_every_row_into_books_or_quarantine(changes: list[dict[str, str]]) -> None:
+    """Kept once (as run_match keeps it), the checked table yields each row exactly once, valid or quarantined."""
+    from taxaudit.ingest.vat_books import quarantined_rows, valid_rows
+
+    con = engine.connect()
+    rows = [_row(**c) for c in changes]
+    checked = validate_books(ibis.memtable(pa.Table.from_pylist(rows)), source="t.csv").checked
+    kept = engine.materialize(con, checked, "t_checked")
+    good = engine.to_arrow(con, valid_rows(kept)).to_pylist()
+    bad = engine.to_arrow(con, quarantined_rows(kept)).to_pylist()
+    assert len(good) + len(bad) == len(rows)
+    assert all(not c.startswith("_q_") for c in valid_rows(kept).columns)
+    assert all(r["reason_code"] and r["reason"] and r["raw"].count("|") == len(BOOK_COLUMNS) - 1 for r in bad)
+    # The same split as validating without keeping anything.
+    direct = validate_books(ibis.memtable(pa.Table.from_pylist(rows)), source="t.csv")
+    assert sorted(map(str, engine.to_arrow(con, direct.books).to_pylist())) == sorted(map(str, good))

@@ -55,12 +55,43 @@ _PERIOD_RE = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 _GENERIC_TAX_ID_RE = r"^[0-9A-Za-z]{2,32}$"
 
 
+QUARANTINE_COLUMNS = ("source_file", "locator", "reason_code", "reason", "raw")
+
+
 @dataclass(frozen=True)
 class VatBooks:
-    """Validated invoice-book rows (typed) and the quarantined rows with reasons, as Ibis expressions."""
+    """Every invoice-book row once, typed, with its verdict: the valid rows and the quarantined ones derive from it.
 
-    books: ir.Table
-    quarantine: ir.Table
+    ``checked`` has the canonical columns, ``source_file`` and the quarantine's ``_q_locator``, ``_q_reason_code``,
+    ``_q_reason`` and ``_q_raw``, which are NULL on valid rows. Keeping (materialising) ``checked`` — with more
+    columns added, such as the invoice key — and taking :func:`valid_rows` and :func:`quarantined_rows` of the kept
+    table validates the books in one pass instead of one pass for each.
+    """
+
+    checked: ir.Table
+
+    @property
+    def books(self) -> ir.Table:
+        """The valid rows, typed, in the canonical layout plus ``source_file``."""
+        return valid_rows(self.checked).select(*BOOK_COLUMNS, "source_file")
+
+    @property
+    def quarantine(self) -> ir.Table:
+        """The rejected rows: file, locator, first reason's code, every reason, and the raw values."""
+        return quarantined_rows(self.checked)
+
+
+def valid_rows(checked: ir.Table) -> ir.Table:
+    """Return the rows of a checked table (see :class:`VatBooks`) that passed every check, without verdict columns."""
+    kept = checked.filter(checked._q_reason_code.isnull())
+    return kept.drop(*[c for c in kept.columns if c.startswith("_q_")])
+
+
+def quarantined_rows(checked: ir.Table) -> ir.Table:
+    """Return the quarantine of a checked table (see :class:`VatBooks`): :data:`QUARANTINE_COLUMNS`."""
+    bad = checked.filter(checked._q_reason_code.notnull())
+    return bad.select(source_file=bad.source_file, locator=bad._q_locator, reason_code=bad._q_reason_code,
+                      reason=bad._q_reason, raw=bad._q_raw)
 
 
 def inn_check_digits(body: str) -> str:
@@ -235,27 +266,29 @@ def validate_books(raw: ir.Table, *, source: str = "", country: str | None = "RU
         any_failed = any_failed | flag
     verdict = flagged.mutate(_failed=any_failed)
 
-    books = verdict.filter(~verdict._failed).select(*BOOK_COLUMNS, "source_file")
-
-    bad_rows = verdict.filter(verdict._failed)
+    # The quarantine's columns are computed for failed rows only (a CASE evaluates its branch only where it holds).
+    failed = verdict._failed
     reason = ibis.literal("")
     for n, (_, _, text) in enumerate(checks):
-        reason = reason + ibis.ifelse(bad_rows[f"_f{n}"], text + "; ", "")
-    reason_code = ibis.cases(*[(bad_rows[f"_f{n}"], code) for n, (code, _, _) in enumerate(checks)],
+        reason = reason + ibis.ifelse(verdict[f"_f{n}"], text + "; ", "")
+    reason_code = ibis.cases(*[(verdict[f"_f{n}"], code) for n, (code, _, _) in enumerate(checks)],
                              else_=ibis.null("string"))
 
     def raw_text(column: str) -> ir.StringValue:
-        return _text(bad_rows[f"_raw_{column}"]).fill_null("")
+        return _text(verdict[f"_raw_{column}"]).fill_null("")
 
-    quarantine = bad_rows.select(
-        source_file=bad_rows.source_file,
-        locator=bad_rows.source_file + "#"
-        + ibis.literal("/").join([raw_text(c) for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")]),
-        reason_code=reason_code,
-        reason=reason.re_replace("; $", ""),
-        raw=ibis.literal("|").join([raw_text(c) for c in BOOK_COLUMNS]),
+    def when_failed(value: ir.StringValue) -> ir.StringValue:
+        return ibis.ifelse(failed, value, ibis.null("string"))
+
+    checked = verdict.select(
+        *BOOK_COLUMNS, "source_file",
+        _q_locator=when_failed(verdict.source_file + "#" + ibis.literal("/").join(
+            [raw_text(c) for c in ("seller_tax_id", "buyer_tax_id", "invoice_no")])),
+        _q_reason_code=when_failed(reason_code),
+        _q_reason=when_failed(reason.re_replace("; $", "")),
+        _q_raw=when_failed(ibis.literal("|").join([raw_text(c) for c in BOOK_COLUMNS])),
     )
-    return VatBooks(books=books, quarantine=quarantine)
+    return VatBooks(checked=checked)
 
 
 def read_vat_books(con: BaseBackend, paths: Sequence[str | Path], *, country: str | None = "RU",

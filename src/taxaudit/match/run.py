@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from taxaudit import engine as engines
-from taxaudit.ingest.vat_books import read_vat_books
+from taxaudit.ingest.vat_books import quarantined_rows, read_vat_books, valid_rows
 from taxaudit.match.classify import (
     CLASSES,
     MatchOptions,
@@ -111,8 +111,9 @@ def run_match(
         return table
 
     try:
-        books = keep(with_invoice_key(books_in.books, options), "taxaudit_books")
-        quarantine = keep(books_in.quarantine, "taxaudit_quarantine")
+        # One pass validates every row and keys it; the valid rows and the quarantine are both read from it.
+        checked = keep(with_invoice_key(books_in.checked, options), "taxaudit_checked")
+        books, quarantine = valid_rows(checked), quarantined_rows(checked)
         step("matching invoices")
         invoices = keep(classify_invoices(books, options), "taxaudit_invoices")
         totals = {row["match_class"]: row for row in engines.to_arrow(con, class_totals(invoices)).to_pylist()}
