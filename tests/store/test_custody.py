@@ -150,3 +150,15 @@ def test_open_case_explains_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as info:
         open_case(tmp_path / "nowhere")
     assert "taxaudit case init" in info.value.message
+
+
+def test_record_returns_the_event_as_the_log_holds_it(tmp_path: Path) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    case = init_case(tmp_path / "c")
+    event = case.record("report_written", "r.html", None, total=Decimal("1.10"), on=date(2025, 5, 7), n=(1, 2))
+    assert event == case.events()[-1]
+    assert event.details == {"total": "1.10", "on": "2025-05-07", "n": [1, 2]}
+    case.close()
+    assert verify_case(tmp_path / "c").ok

@@ -144,9 +144,8 @@ class _Tags:
 class SaftReader:
     """State of one streaming pass over a SAF-T file."""
 
-    def __init__(self, path: Path, loader: Loader, namespace: str, where: str, *, emit_master: bool = True) -> None:
+    def __init__(self, loader: Loader, namespace: str, where: str, *, emit_master: bool = True) -> None:
         self.emit_master = emit_master  # False in the second part of a parallel parse: master data is read there
-        self.path = path
         self.loader = loader
         self.t = _Tags(namespace)
         self.where = where
@@ -674,7 +673,7 @@ def parse(path: Path, loader: Loader, options: IngestOptions, progress: Callable
 
         parsed = parse_in_two_parts(path, loader, namespace, where, progress)
     if parsed is None:
-        reader = SaftReader(path, loader, namespace, where)
+        reader = SaftReader(loader, namespace, where)
         with path.open("rb") as handle:
             consume(reader, CountingReader(handle, progress))
         parts = [StagedPart(loader.take_staged())]

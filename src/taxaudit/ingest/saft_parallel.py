@@ -115,7 +115,7 @@ def _second_part(path: str, namespace: str, where: str, cut: Cut, staging: str) 
 
     source = Path(path)
     loader = Loader(None, "part2", Path(staging), source_name=where, extras=True)
-    reader = SaftReader(source, loader, namespace, where, emit_master=False)
+    reader = SaftReader(loader, namespace, where, emit_master=False)
     p = cut.prefix
     stream = ChainReader(source, [(0, cut.ledger_start), b"<" + p + b"GeneralLedgerEntries><" + p + b"Journal>",
                                   cut.journal_header, (cut.split, source.stat().st_size)])
@@ -159,7 +159,7 @@ def parse_in_two_parts(path: Path, loader: Loader, namespace: str, where: str,
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     p = cut.prefix
     first_loader = Loader(loader.con, loader.source_id, loader.staging / "part1", source_name=where, extras=True)
-    reader = SaftReader(path, first_loader, namespace, where)
+    reader = SaftReader(first_loader, namespace, where)
     stream = ChainReader(path, [(0, cut.split), b"</" + p + b"Journal></" + p + b"GeneralLedgerEntries></" + p
                                 + b"AuditFile>"])
     try:

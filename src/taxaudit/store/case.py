@@ -41,6 +41,7 @@ class UnitOfWork:
 
     items: list[tuple[str, str, str | None, dict[str, Any]]] = field(default_factory=list)
     on_rollback: list[Any] = field(default_factory=list)
+    committed: list[Event] = field(default_factory=list)  # the events as written, once the unit has committed
 
     def log(self, action: str, subject: str, sha256: str | None = None, **details: Any) -> None:
         """Stage a custody event (action, subject, optional file hash, details)."""
@@ -110,6 +111,7 @@ class Case:
                 self.con.execute("INSERT INTO custody_head VALUES (?, ?)", [events[-1].seq, events[-1].hash])
                 log_size = self.custody.append(events)
             self.con.execute("COMMIT")
+            work.committed = events
         except BaseException:
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
@@ -123,8 +125,7 @@ class Case:
         """Log one custody event on its own (e.g. a report written) and return it."""
         with self.unit_of_work() as work:
             work.log(action, subject, sha256, **details)
-        seq, _ = self.custody.tail()
-        return self.events()[seq - 1]
+        return work.committed[-1]
 
     def events(self) -> list[Event]:
         """Return every event of the custody log (unverified; use :func:`verify_case` to check it)."""

@@ -113,7 +113,8 @@ class CustodyLog:
                 "action": action,
                 "subject": subject,
                 "sha256": sha256,
-                "details": details,
+                # As the log holds them (Decimals, dates, paths as text): the event returned is the event read.
+                "details": json.loads(canonical_json(details)),
                 "prev_hash": prev,
             }
             digest = event_hash(body)
