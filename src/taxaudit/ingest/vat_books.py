@@ -55,9 +55,6 @@ _PERIOD_RE = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 _GENERIC_TAX_ID_RE = r"^[0-9A-Za-z]{2,32}$"
 
 
-QUARANTINE_COLUMNS = ("source_file", "locator", "reason_code", "reason", "raw")
-
-
 @dataclass(frozen=True)
 class VatBooks:
     """Every invoice-book row once, typed, with its verdict: the valid rows and the quarantined ones derive from it.
@@ -73,7 +70,7 @@ class VatBooks:
     @property
     def books(self) -> ir.Table:
         """The valid rows, typed, in the canonical layout plus ``source_file``."""
-        return valid_rows(self.checked).select(*BOOK_COLUMNS, "source_file")
+        return valid_rows(self.checked)
 
     @property
     def quarantine(self) -> ir.Table:
@@ -88,7 +85,7 @@ def valid_rows(checked: ir.Table) -> ir.Table:
 
 
 def quarantined_rows(checked: ir.Table) -> ir.Table:
-    """Return the quarantine of a checked table (see :class:`VatBooks`): :data:`QUARANTINE_COLUMNS`."""
+    """Return the quarantine of a checked table (see :class:`VatBooks`): file, locator, code, reasons, raw values."""
     bad = checked.filter(checked._q_reason_code.notnull())
     return bad.select(source_file=bad.source_file, locator=bad._q_locator, reason_code=bad._q_reason_code,
                       reason=bad._q_reason, raw=bad._q_raw)
