@@ -133,8 +133,9 @@ def worker(method: str, files: list[str]) -> dict:
         import ibis
 
         from taxaudit import engine
-        from taxaudit.ingest.vat_books import quarantined_rows, read_vat_books, valid_rows
+        from taxaudit.ingest.vat_books import read_vat_books
         from taxaudit.match.classify import class_totals, classify_invoices, with_invoice_key
+        from taxaudit.match.run import match_books
 
         spark = method == "spark"
         con = engine.connect("spark" if spark else "duckdb", memory_limit=None if spark else MEMORY_LIMIT,
@@ -144,13 +145,12 @@ def worker(method: str, files: list[str]) -> dict:
             # Each row names its file, as in every other method: the per-invoice table keeps its provenance.
             parts = [con.read_parquet(str(p)).mutate(source_file=ibis.literal(p.name)) for p in paths]
             keyed = engine.materialize(con, with_invoice_key(parts[0].union(*parts[1:])), "bench_books")
+            invoices = engine.materialize(con, classify_invoices(keyed), "bench_invoices")
         else:
-            # As run_match does: one pass validates and keys every row; valid rows go on, rejected ones are counted.
-            checked = engine.materialize(con, with_invoice_key(read_vat_books(con, paths).checked), "bench_checked")
-            keyed = valid_rows(checked)
-            quarantine = quarantined_rows(checked)
-            quarantined = int(engine.to_arrow(con, quarantine.count().as_table()).column(0)[0].as_py())
-        invoices = engine.materialize(con, classify_invoices(keyed), "bench_invoices")
+            # run_match's own relational core: validate and key in one pass, quarantine, classify.
+            _, quarantine, invoices = match_books(read_vat_books(con, paths),
+                                                  lambda expr, name: engine.materialize(con, expr, name))
+            quarantined = engine.count_rows(con, quarantine)
         totals = engine.to_arrow(con, class_totals(invoices)).to_pylist()
         claims = invoices.filter(invoices.side == "purchase")
         per_buyer = claims.group_by("buyer_tax_id").aggregate(

@@ -155,6 +155,11 @@ def to_arrow(con: BaseBackend, expr: ir.Table) -> pa.Table:
     return con.to_pyarrow(expr)
 
 
+def count_rows(con: BaseBackend, expr: ir.Table) -> int:
+    """Return the number of rows of an expression, counted by the engine."""
+    return int(to_arrow(con, expr.count().as_table()).column(0)[0].as_py())
+
+
 def write_parquet(con: BaseBackend, expr: ir.Table, path: str | Path) -> str | Path:
     """Write the result of an expression as Parquet by the engine itself and return where it went.
 

@@ -44,7 +44,7 @@ def write_outputs(con: BaseBackend, run: MatchRun, invoices: ir.Table, quarantin
     outputs["cycles"] = cycles_path
 
     workbook = new_workbook()
-    total = int(engines.to_arrow(con, discrepancies.count().as_table()).column(0)[0].as_py())
+    total = engines.count_rows(con, discrepancies)
     limit = EXCEL_MAX_ROWS - 2
     head = engines.to_arrow(con, discrepancies.limit(limit))
     note = (f"{total} discrepancy rows; the first {limit} are shown, all are in discrepancies.parquet"

@@ -16,9 +16,10 @@ from typing import Any
 import networkx as nx
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ibis.expr import types as ir
 
 from taxaudit import engine as engines
-from taxaudit.ingest.vat_books import quarantined_rows, read_vat_books, valid_rows
+from taxaudit.ingest.vat_books import VatBooks, quarantined_rows, read_vat_books, valid_rows
 from taxaudit.match.classify import (
     CLASSES,
     MatchOptions,
@@ -81,6 +82,23 @@ def taxpayer_metrics(summary: pa.Table, graph: nx.DiGraph, cycles: Sequence[Cycl
     return rows
 
 
+Keep = Callable[[ir.Table, str], ir.Table]
+
+
+def match_books(books_in: VatBooks, keep: Keep, options: MatchOptions | None = None,
+                step: Progress | None = None) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """Return (valid keyed books, quarantine, classified invoices): the relational core of :func:`run_match`.
+
+    ``keep(expr, name)`` materialises an expression and returns the kept table. One pass validates every row and
+    keys it; the valid rows and the quarantine are both read from that kept table.
+    """
+    checked = keep(with_invoice_key(books_in.checked, options), "taxaudit_checked")
+    books, quarantine = valid_rows(checked), quarantined_rows(checked)
+    (step or (lambda _label: None))("matching invoices")
+    invoices = keep(classify_invoices(books, options), "taxaudit_invoices")
+    return books, quarantine, invoices
+
+
 def run_match(
     paths: Sequence[str | Path],
     *,
@@ -105,21 +123,17 @@ def run_match(
     books_in = read_vat_books(con, paths, country=country, extra=extra_books)
     kept: list[tuple[Any, str]] = []
 
-    def keep(expr: Any, name: str) -> Any:
+    def keep(expr: ir.Table, name: str) -> ir.Table:
         table = engines.materialize(con, expr, name)
         kept.append((table, name))
         return table
 
     try:
-        # One pass validates every row and keys it; the valid rows and the quarantine are both read from it.
-        checked = keep(with_invoice_key(books_in.checked, options), "taxaudit_checked")
-        books, quarantine = valid_rows(checked), quarantined_rows(checked)
-        step("matching invoices")
-        invoices = keep(classify_invoices(books, options), "taxaudit_invoices")
+        books, quarantine, invoices = match_books(books_in, keep, options, step)
         totals = {row["match_class"]: row for row in engines.to_arrow(con, class_totals(invoices)).to_pylist()}
         classes = {name: {"count": int(totals[name]["count"]), "vat": totals[name]["vat"] or ZERO}
                    for name in CLASSES if name in totals}
-        quarantined = int(engines.to_arrow(con, quarantine.count().as_table()).column(0)[0].as_py())
+        quarantined = engines.count_rows(con, quarantine)
         step("summing per taxpayer")
         summary = engines.to_arrow(con, taxpayer_summary(invoices, books))
         vat_gap = sum((v or ZERO for v in summary.column("vat_gap").to_pylist()), ZERO)
